@@ -1,0 +1,287 @@
+"""The ``hearth`` command line. Errors are one line on stderr; exit codes follow sysexits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import EX_USAGE, HearthError
+
+__all__ = ["main"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hearth", description="Hearth: a private voice assistant for the home."
+    )
+    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+        return p
+
+    run = with_config(sub.add_parser("run", help="run the assistant"))
+    run.add_argument("--input", metavar="WAV",
+                     help="a WAV file instead of the microphone, or - for raw 16 kHz s16le mono "
+                     "PCM on standard input")
+    run.add_argument("--output", metavar="WAV", help="write all speech to this WAV file")
+
+    ask = with_config(sub.add_parser("ask", help="one turn from text; prints the reply"))
+    ask.add_argument("text", nargs="+")
+
+    say = with_config(sub.add_parser("say", help="speak text"))
+    say.add_argument("text", nargs="+")
+    say.add_argument("--output", metavar="WAV", help="write the speech to this WAV file")
+
+    transcribe = with_config(sub.add_parser("transcribe", help="speech-to-text of a WAV file"))
+    transcribe.add_argument("wav")
+
+    sub.add_parser("devices", help="list audio devices")
+
+    models = with_config(sub.add_parser("models", help="the models and where they come from"))
+    models.add_argument("action", choices=["list", "verify"])
+
+    with_config(sub.add_parser("check-config", help="validate and print the configuration"))
+
+    bench = with_config(sub.add_parser("bench", help="time every stage on this machine"))
+    bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bench.add_argument("--runs", type=int, default=3, help="utterances per command (default 3)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("faster_whisper", "httpx", "piper"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return int(_COMMANDS[args.command](args) or 0)
+    except HearthError as err:
+        print(f"hearth: {err.message}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from .config import load_config
+
+    config, source = load_config(getattr(args, "config", None))
+    _LOGGER.debug("configuration from %s", source or "built-in defaults")
+    return config
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .audio import MicrophoneSource, PcmStreamSource, SpeakerSink, WavFileSink, WavFileSource
+    from .daemon import build_pipeline, log_events
+    from .errors import DeviceMissingError
+    from .events import EventBus
+    from .mqtt import MqttLink
+
+    config = _config(args)
+    source: Any
+    if args.input == "-":
+        source = PcmStreamSource(sys.stdin.buffer)
+    elif args.input:
+        source = WavFileSource(args.input)
+    else:
+        source = MicrophoneSource(config.audio.input_device)
+    bus = EventBus()
+    bus.subscribe(log_events)
+    link = MqttLink(config.mqtt, config.assistant.node_id)
+    bus.subscribe(link.on_event)
+    link.start()
+    try:
+        loaded = build_pipeline(config, bus=bus, publisher=link, listen=True, speak=True)
+        pipeline = loaded.pipeline
+        assert pipeline.tts is not None
+        if args.output:
+            pipeline.sink = WavFileSink(args.output, pipeline.tts.sample_rate_hz)
+        else:
+            try:
+                pipeline.sink = SpeakerSink(config.audio.output_device, pipeline.tts.sample_rate_hz)
+            except DeviceMissingError as err:
+                _LOGGER.warning("%s; replies are published as text only", err.message)
+        if not link.wait_connected(2.0):
+            _LOGGER.warning("broker %s:%s not reachable yet; retrying in the background",
+                            config.mqtt.host, config.mqtt.port)
+        _LOGGER.info("ready in %.1f s; listening for %s", loaded.load_s, config.wake.model)
+        signal.signal(signal.SIGTERM, lambda *_: source.close())
+        turns = pipeline.run(source)
+        _LOGGER.info("input ended after %d turn(s)", turns)
+        if pipeline.sink is not None:
+            pipeline.sink.close()
+    finally:
+        source.close()
+        link.stop()
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from .daemon import build_pipeline, log_events
+    from .events import EventBus
+    from .mqtt import MqttLink
+
+    text = " ".join(args.text).strip()
+    if not text:
+        print('hearth: nothing to ask; give the words, e.g. hearth ask "what time is it"',
+              file=sys.stderr)
+        return EX_USAGE
+    config = _config(args)
+    bus = EventBus()
+    if args.verbose:
+        bus.subscribe(log_events)
+    link = MqttLink(config.mqtt, config.assistant.node_id)
+    bus.subscribe(link.on_event)
+    link.start()
+    try:
+        loaded = build_pipeline(config, bus=bus, publisher=link, listen=False, speak=False)
+        if config.entities and not link.wait_connected(3.0):
+            _LOGGER.warning("broker %s:%s not reachable", config.mqtt.host, config.mqtt.port)
+        record = loaded.pipeline.run_text(text)
+        link.flush(3.0)
+    finally:
+        link.stop()
+    print(record.reply)
+    return 0 if record.outcome == "ok" else 1
+
+
+def _cmd_say(args: argparse.Namespace) -> int:
+    from .audio import SpeakerSink, WavFileSink
+    from .models import resolve_tts
+    from .tts import PiperTextToSpeech
+
+    config = _config(args)
+    tts = PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
+    tts.load()
+    sink: Any = (WavFileSink(args.output, tts.sample_rate_hz) if args.output
+                 else SpeakerSink(config.audio.output_device, tts.sample_rate_hz))
+    try:
+        for audio in tts.sentences(" ".join(args.text)):
+            sink.play(audio, tts.sample_rate_hz)
+        sink.drain()
+    finally:
+        sink.close()
+    return 0
+
+
+def _cmd_transcribe(args: argparse.Namespace) -> int:
+    from .audio import read_wav_16k
+    from .models import resolve_stt
+    from .stt import WhisperSpeechToText
+
+    config = _config(args)
+    audio = read_wav_16k(args.wav)
+    stt = WhisperSpeechToText(resolve_stt(config.stt.model), config.stt, config.assistant.language)
+    stt.load()
+    print(stt.transcribe(audio))
+    return 0
+
+
+def _cmd_devices(args: argparse.Namespace) -> int:
+    from .audio import list_devices
+
+    devices = list_devices()
+    if not devices:
+        print("no audio devices found (is this machine's sound card present and usable?)")
+        return 0
+    for index, device in enumerate(devices):
+        print(f"{index:3d}  in={device['max_input_channels']} out={device['max_output_channels']}"
+              f"  {device['default_samplerate']:.0f} Hz  {device['name']}")
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from .models import resolved_models, verify
+
+    config = _config(args)
+    models = resolved_models(config)
+    for model in models:
+        if args.action == "list":
+            print(f"{model.stage:5s} {model.name:20s} {model.source:22s} {model.licence}")
+            for path in model.paths:
+                print(f"      {path}")
+        else:
+            rows = verify(model)
+            total = sum(size for _, size, _ in rows)
+            print(f"{model.stage:5s} {model.name:20s} ok  {len(rows)} file(s), "
+                  f"{total / 1e6:.1f} MB")
+            for path, size, digest in rows:
+                print(f"      {digest}  {size:>10d}  {path}")
+    return 0
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from .config import load_config
+
+    config, source = load_config(args.config)
+    print(f"# effective configuration ({source or 'built-in defaults'})")
+    print(_to_toml(config.model_dump(by_alias=True, exclude_none=True)))
+    return 0
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def _to_toml(data: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for section, body in data.items():
+        if isinstance(body, list | tuple):
+            for item in body:
+                lines.append(f"\n[[{section}]]")
+                lines.extend(f"{k} = {_toml_value(v)}" for k, v in item.items())
+        else:
+            lines.append(f"\n[{section}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in body.items())
+    return "\n".join(lines).lstrip("\n")
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import print_table, run_bench
+
+    if args.runs < 1:
+        print("hearth: --runs must be at least 1", file=sys.stderr)
+        return EX_USAGE
+    report = run_bench(_config(args), runs=args.runs)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_table(report)
+    return 0
+
+
+_COMMANDS = {
+    "run": _cmd_run,
+    "ask": _cmd_ask,
+    "say": _cmd_say,
+    "transcribe": _cmd_transcribe,
+    "devices": _cmd_devices,
+    "models": _cmd_models,
+    "check-config": _cmd_check_config,
+    "bench": _cmd_bench,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""Configuration: one TOML file, parsed once into frozen, validated models.
+
+Resolution order: ``--config``, ``$HEARTH_CONFIG``, ``~/.config/hearth/config.toml``,
+``/etc/hearth/config.toml``; with none, every key has a working default (the embedded models).
+Unknown keys are errors. Each component receives only its own section.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+__all__ = [
+    "AssistantConfig",
+    "AudioConfig",
+    "Config",
+    "EntityConfig",
+    "LlmConfig",
+    "MqttConfig",
+    "SttConfig",
+    "TtsConfig",
+    "VadConfig",
+    "WakeConfig",
+    "default_config_paths",
+    "load_config",
+    "parse_config",
+]
+
+_NODE_ID_RE = re.compile(r"^[a-z0-9_-]+$")
+
+
+def default_node_id() -> str:
+    """The host name, lower-case, reduced to ``[a-z0-9_-]``."""
+    name = re.sub(r"[^a-z0-9_-]+", "_", socket.gethostname().split(".")[0].lower()).strip("_")
+    return name or "hearth"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class AssistantConfig(_Section):
+    name: str = Field("Hearth", description="What the assistant calls itself.")
+    language: str = Field("en", description="Language of templates, recognition and voice.")
+    node_id: str = Field(default_factory=default_node_id, description="MQTT base hearth/<node_id>.")
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id_chars(cls, value: str) -> str:
+        if not _NODE_ID_RE.match(value):
+            raise ValueError("use only lower-case letters, digits, '_' and '-'")
+        return value
+
+
+class AudioConfig(_Section):
+    input_device: str | int | None = Field(None, description="sounddevice name or index.")
+    output_device: str | int | None = Field(None, description="sounddevice name or index.")
+    pre_roll_s: float = Field(
+        0.4, ge=0.0, le=3.0, description="Audio kept from before the wake word fired."
+    )
+
+
+class WakeConfig(_Section):
+    model: str = Field("hey_jarvis", description="Bundled name or path to a .tflite/.onnx model.")
+    threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Score that counts as a wake-up.")
+    refractory_s: float = Field(2.0, ge=0.0, le=30.0, description="Ignore wake-ups this long.")
+
+
+class VadConfig(_Section):
+    threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Silero speech probability.")
+    silence_s: float = Field(0.7, gt=0.0, le=5.0, description="Silence that ends a command.")
+    no_speech_s: float = Field(5.0, gt=0.0, le=30.0, description="Give up if nothing is said.")
+    max_command_s: float = Field(15.0, gt=1.0, le=60.0, description="Cut a command this long.")
+    early_match_s: float = Field(
+        0.3,
+        ge=0.0,
+        le=5.0,
+        description="After this much silence, transcribe and end early on a complete template "
+        "match (0 turns it off).",
+    )
+
+
+class SttConfig(_Section):
+    model: str = Field("tiny.en", description="Bundled name or a CTranslate2 Whisper folder.")
+    compute_type: str = Field("int8", description="CTranslate2 compute type.")
+    threads: int = Field(2, ge=1, le=64, description="CPU threads for CTranslate2.")
+    beam_size: int = Field(1, ge=1, le=10)
+
+
+class LlmConfig(_Section):
+    model: str = Field("smollm2-135m", description="Bundled name or path to a GGUF file.")
+
+
+class TtsConfig(_Section):
+    voice: str = Field("en_US-joe-medium", description="Bundled name or path to a Piper .onnx.")
+    speaker_id: int | None = Field(None, ge=0)
+    length_scale: float | None = Field(None, gt=0.1, le=5.0, description="Speaking slowness.")
+    threads: int = Field(1, ge=1, le=64, description="onnxruntime threads for Piper.")
+    cache_replies: int = Field(64, ge=0, le=10000, description="Synthesised replies kept.")
+
+
+class MqttConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str = ""
+    password_file: str = Field("", description="File whose first line is the password.")
+    client_id: str = Field("", description="Defaults to hearth-<node_id>.")
+    discovery_prefix: str = "homeassistant"
+    command_ttl_s: float = Field(10.0, gt=0.0, le=3600.0)
+    keepalive_s: int = Field(60, ge=5, le=3600)
+
+
+Domain = Literal[
+    "light", "switch", "fan", "cover", "lock", "climate", "sensor", "binary_sensor", "scene"
+]
+
+
+class EntityConfig(_Section):
+    """A device declared by hand, with the fields of Home Assistant MQTT discovery."""
+
+    domain: Domain
+    name: str = Field(min_length=1)
+    unique_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    command_topic: str = ""
+    state_topic: str = ""
+    payload_on: str = "ON"
+    payload_off: str = "OFF"
+    schema_: Literal["default", "json"] = Field("default", alias="schema")
+    brightness_command_topic: str = ""
+    brightness_scale: int = Field(255, ge=1, le=65535)
+    device_class: str = ""
+    suggested_area: str = ""
+    aliases: tuple[str, ...] = ()
+
+    @field_validator("command_topic", "brightness_command_topic")
+    @classmethod
+    def _no_wildcards(cls, value: str) -> str:
+        if "+" in value or "#" in value:
+            raise ValueError("a command topic cannot contain MQTT wildcards")
+        return value
+
+
+class Config(_Section):
+    assistant: AssistantConfig = Field(default_factory=AssistantConfig)  # type: ignore[arg-type]
+    audio: AudioConfig = Field(default_factory=AudioConfig)  # type: ignore[arg-type]
+    wake: WakeConfig = Field(default_factory=WakeConfig)  # type: ignore[arg-type]
+    vad: VadConfig = Field(default_factory=VadConfig)  # type: ignore[arg-type]
+    stt: SttConfig = Field(default_factory=SttConfig)  # type: ignore[arg-type]
+    llm: LlmConfig = Field(default_factory=LlmConfig)  # type: ignore[arg-type]
+    tts: TtsConfig = Field(default_factory=TtsConfig)  # type: ignore[arg-type]
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
+    entities: tuple[EntityConfig, ...] = ()
+
+    @field_validator("entities")
+    @classmethod
+    def _unique_ids(cls, value: tuple[EntityConfig, ...]) -> tuple[EntityConfig, ...]:
+        seen: set[str] = set()
+        for entity in value:
+            if entity.unique_id in seen:
+                raise ValueError(f"unique_id {entity.unique_id!r} is declared twice")
+            seen.add(entity.unique_id)
+        return value
+
+
+def default_config_paths() -> list[Path]:
+    """Where a configuration is looked for when ``--config`` is not given."""
+    paths = []
+    if env := os.environ.get("HEARTH_CONFIG"):
+        paths.append(Path(env))
+    paths.append(Path.home() / ".config" / "hearth" / "config.toml")
+    paths.append(Path("/etc/hearth/config.toml"))
+    return paths
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item + 1}]")
+        else:
+            parts.append(("." if parts else "") + ("schema" if item == "schema_" else str(item)))
+    return "".join(parts)
+
+
+def parse_config(data: Mapping[str, Any], source: str = "configuration") -> Config:
+    """Validate a TOML document; raises :class:`ConfigError` naming the first bad keys."""
+    try:
+        return Config.model_validate(dict(data))
+    except ValidationError as err:
+        problems = []
+        for item in err.errors():
+            key = _key_path(item["loc"])
+            if item["type"] == "extra_forbidden":
+                problems.append(f"unknown key '{key}' (remove it or check its spelling)")
+            else:
+                got = item.get("input")
+                shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+                problems.append(f"'{key}': {item['msg']}{shown}")
+        shown_problems = "; ".join(problems[:3])
+        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        raise ConfigError("bad_config", f"{source}: {shown_problems}{more}") from None
+
+
+def load_config(path: str | Path | None = None) -> tuple[Config, Path | None]:
+    """Load the configuration; returns it with the file it came from (``None``: defaults)."""
+    if path is not None:
+        candidates = [Path(path)]
+        if not candidates[0].is_file():
+            raise ConfigError(
+                "config_missing",
+                f"{path}: configuration file not found; check the path given to --config",
+            )
+    else:
+        candidates = [p for p in default_config_paths() if p.is_file()]
+        if env := os.environ.get("HEARTH_CONFIG"):
+            if not Path(env).is_file():
+                raise ConfigError(
+                    "config_missing",
+                    f"{env}: configuration file named by $HEARTH_CONFIG not found",
+                )
+    if not candidates:
+        return Config(), None
+    chosen = candidates[0]
+    try:
+        text = chosen.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError("config_unreadable", f"{chosen}: cannot read: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError("config_syntax", f"{chosen}: not valid TOML: {err}") from None
+    return parse_config(data, str(chosen)), chosen

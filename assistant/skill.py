@@ -1,0 +1,118 @@
+"""The skill plug-in API: a skill names the intents it handles, its risk, and a ``run``.
+
+A skill decides what to say and which home actions to take; it never touches MQTT. The pipeline
+validates each :class:`~assistant.entities.Action` against the entity registry and publishes it.
+
+To add a skill, put a module in ``skills/`` that defines ``SKILLS`` (a sequence of objects that
+satisfy :class:`Skill`), and, for a new phrasing, a sentence template for its intent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from .entities import Action, EntityRegistry
+from .errors import ConfigError
+
+__all__ = [
+    "Risk",
+    "Skill",
+    "SkillCall",
+    "SkillContext",
+    "SkillRegistry",
+    "SkillResult",
+    "load_builtin_skills",
+]
+
+
+class Risk(StrEnum):
+    SAFE = "safe"  # acts at once
+    CONFIRM = "confirm"  # asks the user first
+
+
+@dataclass(frozen=True, slots=True)
+class SkillCall:
+    """What the router decided: the intent, its slot values, and the words that were said."""
+
+    intent: str
+    slots: Mapping[str, Any]
+    text: str
+    turn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkillContext:
+    """What a skill may read: the known entities, the clock and the language."""
+
+    entities: EntityRegistry
+    now: Callable[[], datetime] = datetime.now
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class SkillResult:
+    """The reply to speak and the home actions to publish first (in order)."""
+
+    speech: str
+    actions: tuple[Action, ...] = ()
+    success: bool = True
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Skill(Protocol):
+    name: str
+    description: str
+    intents: tuple[str, ...]
+    risk: Risk
+
+    def run(self, call: SkillCall, context: SkillContext) -> SkillResult: ...
+
+
+class SkillRegistry:
+    """Skills by name and by intent; a duplicate name or intent is an error at start."""
+
+    def __init__(self, skills: Iterable[Skill] = ()) -> None:
+        self._by_name: dict[str, Skill] = {}
+        self._by_intent: dict[str, Skill] = {}
+        for skill in skills:
+            self.register(skill)
+
+    def register(self, skill: Skill) -> None:
+        if skill.name in self._by_name:
+            raise ConfigError("duplicate_skill", f"two skills are named {skill.name!r}")
+        for intent in skill.intents:
+            if intent in self._by_intent:
+                other = self._by_intent[intent].name
+                raise ConfigError(
+                    "duplicate_intent",
+                    f"skills {other!r} and {skill.name!r} both handle intent {intent}",
+                )
+        self._by_name[skill.name] = skill
+        for intent in skill.intents:
+            self._by_intent[intent] = skill
+
+    def for_intent(self, intent: str) -> Skill | None:
+        return self._by_intent.get(intent)
+
+    def intents(self) -> set[str]:
+        return set(self._by_intent)
+
+    def __iter__(self) -> Iterator[Skill]:
+        return iter(self._by_name.values())
+
+
+def load_builtin_skills() -> SkillRegistry:
+    """Every ``SKILLS`` sequence in the modules of the ``skills`` package."""
+    import skills as package
+
+    found: list[Skill] = []
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"skills.{module_info.name}")
+        found.extend(getattr(module, "SKILLS", ()))
+    return SkillRegistry(found)

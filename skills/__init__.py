@@ -1,0 +1,1 @@
+"""Hearth's built-in skills, one module each; every module exports ``SKILLS``."""

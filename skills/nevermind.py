@@ -1,0 +1,18 @@
+"""Never mind: end the turn quietly."""
+
+from __future__ import annotations
+
+from assistant.skill import Risk, SkillCall, SkillContext, SkillResult
+
+
+class NevermindSkill:
+    name = "nevermind"
+    description = "Stop, cancel, never mind: end the conversation without an answer."
+    intents = ("HassNevermind",)
+    risk = Risk.SAFE
+
+    def run(self, call: SkillCall, context: SkillContext) -> SkillResult:
+        return SkillResult("")
+
+
+SKILLS = (NevermindSkill(),)
