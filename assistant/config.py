@@ -65,7 +65,7 @@ class AudioConfig(_Section):
     input_device: str | int | None = Field(None, description="sounddevice name or index.")
     output_device: str | int | None = Field(None, description="sounddevice name or index.")
     pre_roll_s: float = Field(
-        0.4, ge=0.0, le=3.0, description="Audio kept from before the wake word fired."
+        0.16, ge=0.0, le=3.0, description="Audio kept from before the wake word fired."
     )
 
 

@@ -62,6 +62,17 @@ SORRY_NOT_HEARD = "Sorry, I didn't catch that."
 SORRY_FAILED = "Sorry, something went wrong."
 
 
+@dataclass(frozen=True, slots=True)
+class _Early:
+    """A transcript and template match made during the trailing silence."""
+
+    text: str
+    route: RouteResult
+    started: float  # perf_counter when its transcription began
+    stt_ms: float
+    router_ms: float
+
+
 @dataclass(slots=True)
 class TurnRecord:
     """What one turn did, kept while it runs; timings in milliseconds."""
@@ -117,6 +128,7 @@ class Pipeline:
         wake_time_s = 0.0
         wake_frames = 0
         turns = 0
+        self._gate = WakeGate(self.config.wake.threshold, self.config.wake.refractory_s)
         self._set_state(AssistantState.IDLE)
         for frame in frames:
             audio_s += _FRAME_S
@@ -167,12 +179,14 @@ class Pipeline:
             self.bus.emit(SpeechEnded(turn=record.turn, reason=reason,
                                       speech_s=len(audio) / 16000, endpoint_ms=endpoint_ms))
             self._set_state(AssistantState.THINKING)
+            route: RouteResult | None = None
             if early is not None:
-                text, route, record.processing_started, stt_ms = early
+                text, route, stt_ms = early.text, early.route, early.stt_ms
+                record.processing_started = early.started
+                record.timings_ms["router"] = early.router_ms
             else:
                 record.processing_started = time.perf_counter()
                 text, stt_ms = self._transcribe(audio)
-                route = None
             record.timings_ms["stt"] = stt_ms
             self.bus.emit(Transcript(turn=record.turn, text=text, stt_ms=stt_ms))
             if not text:
@@ -191,7 +205,7 @@ class Pipeline:
 
     def _listen(
         self, frames: Iterator[np.ndarray], pre_roll: list[np.ndarray], audio_s: float
-    ) -> tuple[list[np.ndarray], EndReason, tuple[str, RouteResult, float, float] | None, float]:
+    ) -> tuple[list[np.ndarray], EndReason, _Early | None, float]:
         """Frames of the command until the endpointer closes it.
 
         During the trailing silence, after ``vad.early_match_s``, the audio so far is transcribed;
@@ -222,13 +236,14 @@ class Pipeline:
                 return command, reason, None, audio_s
         return command, EndReason.END_OF_INPUT, None, audio_s
 
-    def _try_early(self, command: list[np.ndarray]) -> tuple[str, RouteResult, float, float] | None:
+    def _try_early(self, command: list[np.ndarray]) -> _Early | None:
         started = time.perf_counter()
         text, stt_ms = self._transcribe(np.concatenate(command))
+        routed = time.perf_counter()
         route = self.router.route(text) if text else None
         if route is None:
             return None
-        return text, route, started, stt_ms
+        return _Early(text, route, started, stt_ms, 1000 * (time.perf_counter() - routed))
 
     def _transcribe(self, audio: np.ndarray) -> tuple[str, float]:
         assert self.stt is not None and self.wake is not None
@@ -257,10 +272,10 @@ class Pipeline:
     # -- deciding and acting -----------------------------------------------------------------
 
     def _answer(self, record: TurnRecord, text: str, route: RouteResult | None) -> None:
-        started = time.perf_counter()
         if route is None:
+            started = time.perf_counter()
             route = self.router.route(text)
-        record.timings_ms["router"] = 1000 * (time.perf_counter() - started)
+            record.timings_ms["router"] = 1000 * (time.perf_counter() - started)
         if route is None:
             record.outcome = "no_intent"
             self.bus.emit(TurnFailed(turn=record.turn, code="no_intent",
