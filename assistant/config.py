@@ -104,6 +104,8 @@ class TtsConfig(_Section):
     voice: str = Field("en_US-joe-medium", description="Bundled name or path to a Piper .onnx.")
     speaker_id: int | None = Field(None, ge=0)
     length_scale: float | None = Field(None, gt=0.1, le=5.0, description="Speaking slowness.")
+    noise_scale: float | None = Field(None, ge=0.0, le=2.0, description="Generator noise.")
+    noise_w_scale: float | None = Field(None, ge=0.0, le=2.0, description="Timing noise.")
     threads: int = Field(1, ge=1, le=64, description="onnxruntime threads for Piper.")
     cache_replies: int = Field(64, ge=0, le=10000, description="Synthesised replies kept.")
 

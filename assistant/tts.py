@@ -62,7 +62,10 @@ class PiperTextToSpeech:
             ) from None
         self._voice = PiperVoice(config=voice_config, session=session)
         self._synthesis = SynthesisConfig(
-            speaker_id=self._config.speaker_id, length_scale=self._config.length_scale
+            speaker_id=self._config.speaker_id,
+            length_scale=self._config.length_scale,
+            noise_scale=self._config.noise_scale,
+            noise_w_scale=self._config.noise_w_scale,
         )
         self.sample_rate_hz = int(voice_config.sample_rate)
         for _ in self._synthesise("Ready."):

@@ -19,7 +19,9 @@ RATE_HZ = 16000
 
 @lru_cache(maxsize=1)
 def _voice() -> PiperTextToSpeech:
-    tts = PiperTextToSpeech(resolve_tts("en_US-joe-medium"), TtsConfig(cache_replies=0))
+    # No generator noise: the same text gives the same audio, so test runs repeat exactly.
+    config = TtsConfig(cache_replies=0, noise_scale=0.0, noise_w_scale=0.0)
+    tts = PiperTextToSpeech(resolve_tts("en_US-joe-medium"), config)
     tts.load()
     return tts
 
