@@ -104,11 +104,16 @@ def _speech(pipeline: Any, text: str) -> np.ndarray:
 
 def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
     """Load the configured models, run ``runs`` spoken commands, return the measurements."""
-    bench_light = EntityConfig.model_validate({
-        "domain": "light", "name": "Kitchen Light", "unique_id": "hearth_bench_kitchen_light",
-        "schema": "json", "command_topic": "hearth-bench/kitchen_light/set",
-        "suggested_area": "Kitchen",
-    })
+    bench_light = EntityConfig.model_validate(
+        {
+            "domain": "light",
+            "name": "Kitchen Light",
+            "unique_id": "hearth_bench_kitchen_light",
+            "schema": "json",
+            "command_topic": "hearth-bench/kitchen_light/set",
+            "suggested_area": "Kitchen",
+        }
+    )
     config = config.model_copy(update={"entities": (bench_light,)})
     bus = EventBus()
     finished: list[TurnFinished] = []
@@ -129,8 +134,9 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
     bus.subscribe(collect)
     publisher = _MemoryPublisher()
     usage_start = resource.getrusage(resource.RUSAGE_SELF)
-    loaded = build_pipeline(config, bus=bus, publisher=publisher, listen=True, speak=True,
-                            sink=MemorySink())
+    loaded = build_pipeline(
+        config, bus=bus, publisher=publisher, listen=True, speak=True, sink=MemorySink()
+    )
     pipeline = loaded.pipeline
     silence = np.zeros(SAMPLE_RATE_HZ, dtype=np.int16)
     wake_phrase = _speech(pipeline, "Hey Jarvis.")
@@ -159,8 +165,11 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
     return {
         "machine": _machine(),
         "models": {
-            "wake": config.wake.model, "stt": config.stt.model, "tts": config.tts.voice,
-            "stt_threads": config.stt.threads, "tts_threads": config.tts.threads,
+            "wake": config.wake.model,
+            "stt": config.stt.model,
+            "tts": config.tts.voice,
+            "stt_threads": config.stt.threads,
+            "tts_threads": config.tts.threads,
         },
         "runs": runs,
         "turns_completed": sum(1 for t in finished if t.outcome == "ok"),
@@ -170,8 +179,9 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
         "stages": stages,
         "stt_rtf": round(statistics.median(stt_rtf), 3) if stt_rtf else None,
         "tts_rtf": round(statistics.median(tts_rtf), 3),
-        "cpu_s": round(usage_end.ru_utime + usage_end.ru_stime
-                       - usage_start.ru_utime - usage_start.ru_stime, 2),
+        "cpu_s": round(
+            usage_end.ru_utime + usage_end.ru_stime - usage_start.ru_utime - usage_start.ru_stime, 2
+        ),
         "audio_s": round(audio_s, 1),
         "peak_rss_mb": round(usage_end.ru_maxrss / 1024, 1),
     }
@@ -180,19 +190,29 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
 def print_table(report: dict[str, Any]) -> None:
     machine = report["machine"]
     models = report["models"]
-    print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
-          f"Python {machine['python']}")
-    print(f"models:  wake {models['wake']}, stt {models['stt']} ({models['stt_threads']} threads), "
-          f"tts {models['tts']}")
-    print(f"load and warm-up: {report['load_s']:.2f} s   "
-          f"turns: {report['turns_completed']}/{report['runs']} understood")
+    print(
+        f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+        f"Python {machine['python']}"
+    )
+    print(
+        f"models:  wake {models['wake']}, stt {models['stt']} ({models['stt_threads']} threads), "
+        f"tts {models['tts']}"
+    )
+    print(
+        f"load and warm-up: {report['load_s']:.2f} s   "
+        f"turns: {report['turns_completed']}/{report['runs']} understood"
+    )
     print()
     print(f"{'stage':36s} {'median ms':>10s} {'max ms':>10s}")
     for stage in report["stages"].values():
         print(f"{stage['label']:36s} {stage['median_ms']:>10.1f} {stage['max_ms']:>10.1f}")
     print()
-    print(f"real-time factors (processing time / audio length): speech-to-text "
-          f"{report['stt_rtf']}, Piper {report['tts_rtf']}")
-    print(f"CPU time: {report['cpu_s']:.1f} s for {report['audio_s']:.1f} s of audio; "
-          f"peak memory {report['peak_rss_mb']:.0f} MB")
+    print(
+        f"real-time factors (processing time / audio length): speech-to-text "
+        f"{report['stt_rtf']}, Piper {report['tts_rtf']}"
+    )
+    print(
+        f"CPU time: {report['cpu_s']:.1f} s for {report['audio_s']:.1f} s of audio; "
+        f"peak memory {report['peak_rss_mb']:.0f} MB"
+    )
     print("Publishing went to memory: add your broker's round trip (under 1 ms on loopback).")

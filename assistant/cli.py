@@ -8,7 +8,6 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -32,9 +31,12 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     run = with_config(sub.add_parser("run", help="run the assistant"))
-    run.add_argument("--input", metavar="WAV",
-                     help="a WAV file instead of the microphone, or - for raw 16 kHz s16le mono "
-                     "PCM on standard input")
+    run.add_argument(
+        "--input",
+        metavar="WAV",
+        help="a WAV file instead of the microphone, or - for raw 16 kHz s16le mono "
+        "PCM on standard input",
+    )
     run.add_argument("--output", metavar="WAV", help="write all speech to this WAV file")
 
     ask = with_config(sub.add_parser("ask", help="one turn from text; prints the reply"))
@@ -118,8 +120,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             except DeviceMissingError as err:
                 _LOGGER.warning("%s; replies are published as text only", err.message)
         if not link.wait_connected(2.0):
-            _LOGGER.warning("broker %s:%s not reachable yet; retrying in the background",
-                            config.mqtt.host, config.mqtt.port)
+            _LOGGER.warning(
+                "broker %s:%s not reachable yet; retrying in the background",
+                config.mqtt.host,
+                config.mqtt.port,
+            )
         _LOGGER.info("ready in %.1f s; listening for %s", loaded.load_s, config.wake.model)
         signal.signal(signal.SIGTERM, lambda *_: source.close())
         turns = pipeline.run(source)
@@ -139,8 +144,10 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
     text = " ".join(args.text).strip()
     if not text:
-        print('hearth: nothing to ask; give the words, e.g. hearth ask "what time is it"',
-              file=sys.stderr)
+        print(
+            'hearth: nothing to ask; give the words, e.g. hearth ask "what time is it"',
+            file=sys.stderr,
+        )
         return EX_USAGE
     config = _config(args)
     bus = EventBus()
@@ -169,8 +176,11 @@ def _cmd_say(args: argparse.Namespace) -> int:
     config = _config(args)
     tts = PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
     tts.load()
-    sink: Any = (WavFileSink(args.output, tts.sample_rate_hz) if args.output
-                 else SpeakerSink(config.audio.output_device, tts.sample_rate_hz))
+    sink: Any = (
+        WavFileSink(args.output, tts.sample_rate_hz)
+        if args.output
+        else SpeakerSink(config.audio.output_device, tts.sample_rate_hz)
+    )
     try:
         for audio in tts.sentences(" ".join(args.text)):
             sink.play(audio, tts.sample_rate_hz)
@@ -201,8 +211,10 @@ def _cmd_devices(args: argparse.Namespace) -> int:
         print("no audio devices found (is this machine's sound card present and usable?)")
         return 0
     for index, device in enumerate(devices):
-        print(f"{index:3d}  in={device['max_input_channels']} out={device['max_output_channels']}"
-              f"  {device['default_samplerate']:.0f} Hz  {device['name']}")
+        print(
+            f"{index:3d}  in={device['max_input_channels']} out={device['max_output_channels']}"
+            f"  {device['default_samplerate']:.0f} Hz  {device['name']}"
+        )
     return 0
 
 
@@ -219,8 +231,9 @@ def _cmd_models(args: argparse.Namespace) -> int:
         else:
             rows = verify(model)
             total = sum(size for _, size, _ in rows)
-            print(f"{model.stage:5s} {model.name:20s} ok  {len(rows)} file(s), "
-                  f"{total / 1e6:.1f} MB")
+            print(
+                f"{model.stage:5s} {model.name:20s} ok  {len(rows)} file(s), {total / 1e6:.1f} MB"
+            )
             for path, size, digest in rows:
                 print(f"      {digest}  {size:>10d}  {path}")
     return 0

@@ -223,12 +223,12 @@ def load_config(path: str | Path | None = None) -> tuple[Config, Path | None]:
             )
     else:
         candidates = [p for p in default_config_paths() if p.is_file()]
-        if env := os.environ.get("HEARTH_CONFIG"):
-            if not Path(env).is_file():
-                raise ConfigError(
-                    "config_missing",
-                    f"{env}: configuration file named by $HEARTH_CONFIG not found",
-                )
+        env = os.environ.get("HEARTH_CONFIG")
+        if env and not Path(env).is_file():
+            raise ConfigError(
+                "config_missing",
+                f"{env}: configuration file named by $HEARTH_CONFIG not found",
+            )
     if not candidates:
         return Config(), None
     chosen = candidates[0]

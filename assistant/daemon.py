@@ -53,8 +53,9 @@ def build_pipeline(
     if listen:
         wake = OpenWakeWordDetector(resolve_wake(config.wake.model))
         vad = SileroVad(resolve_vad())
-        stt = WhisperSpeechToText(resolve_stt(config.stt.model), config.stt,
-                                  config.assistant.language)
+        stt = WhisperSpeechToText(
+            resolve_stt(config.stt.model), config.stt, config.assistant.language
+        )
         endpointer = Endpointer(vad, config.vad)
         loaders += [wake.load, vad.load, stt.load]
     if speak:
@@ -64,8 +65,17 @@ def build_pipeline(
         for future in [pool.submit(load) for load in loaders]:
             future.result()
     pipeline = Pipeline(
-        config=config, bus=bus, router=router, skills=skills, entities=entities,
-        publisher=publisher, wake=wake, endpointer=endpointer, stt=stt, tts=tts, sink=sink,
+        config=config,
+        bus=bus,
+        router=router,
+        skills=skills,
+        entities=entities,
+        publisher=publisher,
+        wake=wake,
+        endpointer=endpointer,
+        stt=stt,
+        tts=tts,
+        sink=sink,
     )
     return Loaded(pipeline, time.perf_counter() - started)
 
@@ -73,7 +83,5 @@ def build_pipeline(
 def log_events(event: Event) -> None:
     """Event-stream subscriber: one log line per event."""
     body = event_to_json(event)
-    details = " ".join(
-        f"{k}={v}" for k, v in body.items() if k not in ("v", "type", "turn", "ts")
-    )
+    details = " ".join(f"{k}={v}" for k, v in body.items() if k not in ("v", "type", "turn", "ts"))
     _LOGGER.info("%s turn=%s %s", event.type, event.turn, details)

@@ -94,7 +94,11 @@ def resolve_wake(name: str) -> ModelFile:
             "or give a path to a .tflite file",
         )
     base = _package_dir("pyopen_wakeword", key) / "models"
-    paths = (base / f"{name}.tflite", base / "melspectrogram.tflite", base / "embedding_model.tflite")
+    paths = (
+        base / f"{name}.tflite",
+        base / "melspectrogram.tflite",
+        base / "embedding_model.tflite",
+    )
     return ModelFile(
         "wake", key, name, paths, "pyopen-wakeword", "CC BY-NC-SA 4.0 (models), Apache-2.0 (code)"
     )

@@ -39,8 +39,9 @@ def _read_password(path: str) -> str:
         return Path(path).read_text(encoding="utf-8").splitlines()[0].strip()
     except (OSError, UnicodeDecodeError, IndexError) as err:
         raise ConfigError(
-            "password_unreadable", f"{path}: cannot read the MQTT password (mqtt.password_file): "
-            f"{getattr(err, 'strerror', None) or 'empty file'}"
+            "password_unreadable",
+            f"{path}: cannot read the MQTT password (mqtt.password_file): "
+            f"{getattr(err, 'strerror', None) or 'empty file'}",
         ) from None
 
 
@@ -130,15 +131,21 @@ class MqttLink:
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            _LOGGER.warning("broker %s:%s refused the connection: %s",
-                            self._config.host, self._config.port, reason)
+            _LOGGER.warning(
+                "broker %s:%s refused the connection: %s",
+                self._config.host,
+                self._config.port,
+                reason,
+            )
             return
         _LOGGER.info("connected to broker %s:%s", self._config.host, self._config.port)
         self._connected.set()
         self._send(self.availability_topic, "online", qos=1, retain=True)
         self._send(f"{self.base}/state", self._state, qos=1, retain=True)
 
-    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+    def _on_disconnect(
+        self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
         if self._connected.is_set():
             _LOGGER.warning("disconnected from broker: %s", reason)
         self._connected.clear()

@@ -45,7 +45,7 @@ from .events import (
     WakeDetected,
 )
 from .mqtt import ActionPublisher
-from .router import RouteResult, Router
+from .router import Router, RouteResult
 from .skill import SkillCall, SkillContext, SkillRegistry
 from .stt import SpeechToText, strip_wake_phrase
 from .tts import TextToSpeech
@@ -122,7 +122,9 @@ class Pipeline:
     def run(self, source: AudioSource) -> int:
         """Consume the source until it ends; returns the number of turns taken."""
         assert self.wake is not None and self.endpointer is not None and self.stt is not None
-        pre_roll: deque[np.ndarray] = deque(maxlen=max(1, round(self.config.audio.pre_roll_s / _FRAME_S)))
+        pre_roll: deque[np.ndarray] = deque(
+            maxlen=max(1, round(self.config.audio.pre_roll_s / _FRAME_S))
+        )
         frames = source.frames()
         audio_s = 0.0
         wake_time_s = 0.0
@@ -157,7 +159,10 @@ class Pipeline:
         return turns
 
     def _voice_turn(
-        self, record: TurnRecord, frames: Iterator[np.ndarray], pre_roll: list[np.ndarray],
+        self,
+        record: TurnRecord,
+        frames: Iterator[np.ndarray],
+        pre_roll: list[np.ndarray],
         audio_s: float,
     ) -> float:
         """Listen for the command after a wake-up, then answer it. Returns the stream position."""
@@ -170,14 +175,28 @@ class Pipeline:
                 endpoint_ms = 1000 * self.config.vad.early_match_s
             record.timings_ms["endpoint"] = endpoint_ms
             if not self.endpointer.speech_seen:
-                self.bus.emit(SpeechEnded(turn=record.turn, reason=EndReason.NO_SPEECH,
-                                          speech_s=0.0, endpoint_ms=endpoint_ms))
+                self.bus.emit(
+                    SpeechEnded(
+                        turn=record.turn,
+                        reason=EndReason.NO_SPEECH,
+                        speech_s=0.0,
+                        endpoint_ms=endpoint_ms,
+                    )
+                )
                 record.outcome = "no_speech"
                 return audio_s
-            keep = len(command) - max(0, round((self.endpointer.trailing_silence_s - 0.3) / _FRAME_S))
+            keep = len(command) - max(
+                0, round((self.endpointer.trailing_silence_s - 0.3) / _FRAME_S)
+            )
             audio = np.concatenate(command[: max(1, keep)])
-            self.bus.emit(SpeechEnded(turn=record.turn, reason=reason,
-                                      speech_s=len(audio) / 16000, endpoint_ms=endpoint_ms))
+            self.bus.emit(
+                SpeechEnded(
+                    turn=record.turn,
+                    reason=reason,
+                    speech_s=len(audio) / 16000,
+                    endpoint_ms=endpoint_ms,
+                )
+            )
             self._set_state(AssistantState.THINKING)
             route: RouteResult | None = None
             if early is not None:
@@ -226,8 +245,13 @@ class Pipeline:
             reason = endpointer.feed(frame)
             if endpointer.in_speech:
                 tried_early = False
-            if (reason is None and early_s > 0 and not tried_early and endpointer.speech_seen
-                    and endpointer.trailing_silence_s >= early_s - 1e-9):
+            if (
+                reason is None
+                and early_s > 0
+                and not tried_early
+                and endpointer.speech_seen
+                and endpointer.trailing_silence_s >= early_s - 1e-9
+            ):
                 tried_early = True
                 early = self._try_early(command)
                 if early is not None:
@@ -278,18 +302,35 @@ class Pipeline:
             record.timings_ms["router"] = 1000 * (time.perf_counter() - started)
         if route is None:
             record.outcome = "no_intent"
-            self.bus.emit(TurnFailed(turn=record.turn, code="no_intent",
-                                     message=f"no sentence template matched {text!r}"))
+            self.bus.emit(
+                TurnFailed(
+                    turn=record.turn,
+                    code="no_intent",
+                    message=f"no sentence template matched {text!r}",
+                )
+            )
             self._speak(record, SORRY)
             return
-        self.bus.emit(IntentMatched(turn=record.turn, intent=route.intent, slots=route.slots,
-                                    layer=route.layer, sentence=route.sentence,
-                                    router_ms=record.timings_ms["router"]))
+        self.bus.emit(
+            IntentMatched(
+                turn=record.turn,
+                intent=route.intent,
+                slots=route.slots,
+                layer=route.layer,
+                sentence=route.sentence,
+                router_ms=record.timings_ms["router"],
+            )
+        )
         skill = self.skills.for_intent(route.intent)
         if skill is None:
             record.outcome = "no_skill"
-            self.bus.emit(TurnFailed(turn=record.turn, code="no_skill",
-                                     message=f"no skill handles intent {route.intent}"))
+            self.bus.emit(
+                TurnFailed(
+                    turn=record.turn,
+                    code="no_skill",
+                    message=f"no skill handles intent {route.intent}",
+                )
+            )
             self._speak(record, SORRY)
             return
         result = skill.run(SkillCall(route.intent, route.slots, text, record.turn), self.context)
@@ -316,18 +357,30 @@ class Pipeline:
                 self.publisher.publish(message)
             self.publisher.mirror(action, record.turn)
         except ActionError as err:
-            self.bus.emit(ActionRefused(turn=record.turn, entity_id=action.entity_id,
-                                        service=action.service, code=err.code,
-                                        message=err.message))
+            self.bus.emit(
+                ActionRefused(
+                    turn=record.turn,
+                    entity_id=action.entity_id,
+                    service=action.service,
+                    code=err.code,
+                    message=err.message,
+                )
+            )
             return err.message
         now = time.perf_counter()
         record.timings_ms["action"] = 1000 * (now - started)
         if "to_publish" not in record.timings_ms:
             record.timings_ms["to_publish"] = self._since_speech_end(record, now)
-        self.bus.emit(ActionPublished(
-            turn=record.turn, entity_id=action.entity_id, service=action.service,
-            data=dict(action.data), messages=tuple((m.topic, m.payload) for m in messages),
-            publish_ms=record.timings_ms["action"]))
+        self.bus.emit(
+            ActionPublished(
+                turn=record.turn,
+                entity_id=action.entity_id,
+                service=action.service,
+                data=dict(action.data),
+                messages=tuple((m.topic, m.payload) for m in messages),
+                publish_ms=record.timings_ms["action"],
+            )
+        )
         return None
 
     def _since_speech_end(self, record: TurnRecord, now: float) -> float:
@@ -349,8 +402,9 @@ class Pipeline:
                 now = time.perf_counter()
                 record.timings_ms["tts_first_audio"] = 1000 * (now - started)
                 record.timings_ms["to_first_audio"] = self._since_speech_end(record, now)
-                self.bus.emit(SpeechStarted(turn=record.turn,
-                                            tts_ms=record.timings_ms["tts_first_audio"]))
+                self.bus.emit(
+                    SpeechStarted(turn=record.turn, tts_ms=record.timings_ms["tts_first_audio"])
+                )
             try:
                 self.sink.play(audio, self.tts.sample_rate_hz)
             except Exception as err:
@@ -368,8 +422,13 @@ class Pipeline:
         self.bus.emit(TurnFailed(turn=record.turn, code=code, message=message))
 
     def _finish(self, record: TurnRecord) -> None:
-        self.bus.emit(TurnFinished(turn=record.turn, outcome=record.outcome,
-                                   timings_ms={k: round(v, 1) for k, v in record.timings_ms.items()}))
+        self.bus.emit(
+            TurnFinished(
+                turn=record.turn,
+                outcome=record.outcome,
+                timings_ms={k: round(v, 1) for k, v in record.timings_ms.items()},
+            )
+        )
         self._set_state(AssistantState.IDLE)
 
     def _set_state(self, state: AssistantState) -> None:

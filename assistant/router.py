@@ -98,5 +98,5 @@ class TemplateRouter:
             slots={k: v.value for k, v in result.entities.items()},
             slot_text={k: str(v.text).strip() for k, v in result.entities.items() if v.text},
             layer=self.layer,
-            sentence=result.intent_sentence.text if result.intent_sentence else "",
+            sentence=(result.intent_sentence.text or "") if result.intent_sentence else "",
         )

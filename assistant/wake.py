@@ -37,6 +37,7 @@ def _provide_tflite_runtime() -> None:
     """
     try:
         import tflite_runtime.interpreter  # noqa: F401
+
         return
     except ImportError:
         pass
@@ -78,8 +79,9 @@ class OpenWakeWordDetector:
             )
         except (ValueError, RuntimeError, OSError) as err:
             raise ModelError(
-                "model_load", f"{wake_path}: cannot load the wake-word model ({self._files.key}): "
-                f"{str(err).splitlines()[0] if str(err) else type(err).__name__}"
+                "model_load",
+                f"{wake_path}: cannot load the wake-word model ({self._files.key}): "
+                f"{str(err).splitlines()[0] if str(err) else type(err).__name__}",
             ) from None
 
     def score(self, frame: np.ndarray) -> float:

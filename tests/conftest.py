@@ -80,7 +80,9 @@ class Recorder:
 
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"rec-{time.time_ns()}")
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"rec-{time.time_ns()}"
+        )
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *a: self._ready.set()
         self.client.on_message = self._on_message
@@ -165,15 +167,21 @@ def write_config(directory: Path, port: int, node_id: str = "kitchen", extra: st
     return path
 
 
-def run_hearth(*args: str, timeout_s: float = 240, stdin: bytes | None = None,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_hearth(
+    *args: str,
+    timeout_s: float = 240,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the installed ``hearth`` console script; stdout and stderr as text."""
     done = subprocess.run(
         [HEARTH, *args], input=stdin, capture_output=True, timeout=timeout_s, env=env
     )
     result = subprocess.CompletedProcess(
-        done.args, done.returncode,
-        done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"),
+        done.args,
+        done.returncode,
+        done.stdout.decode("utf-8", "replace"),
+        done.stderr.decode("utf-8", "replace"),
     )
     assert "Traceback" not in result.stderr, result.stderr
     return result

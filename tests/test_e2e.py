@@ -29,13 +29,15 @@ def _assert_spoken(path: Path, min_s: float = 0.5) -> None:
     assert rms > 300, f"reply is near silent (RMS {rms:.0f})"
 
 
-def _run(tmp_path: Path, broker: Broker, audio: np.ndarray, rate_hz: int = 16000,
-         channels: int = 1) -> Path:
+def _run(
+    tmp_path: Path, broker: Broker, audio: np.ndarray, rate_hz: int = 16000, channels: int = 1
+) -> Path:
     wav_in = write_wav(tmp_path / "in.wav", audio, rate_hz, channels)
     wav_out = tmp_path / "out.wav"
     config = write_config(tmp_path, broker.port)
-    result = run_hearth("run", "--config", str(config), "--input", str(wav_in),
-                        "--output", str(wav_out))
+    result = run_hearth(
+        "run", "--config", str(config), "--input", str(wav_in), "--output", str(wav_out)
+    )
     assert result.returncode == 0, result.stderr
     return wav_out
 
@@ -84,8 +86,17 @@ def test_two_commands_in_a_row_from_a_stereo_44k_file(
 ) -> None:
     import soxr
 
-    mono = utterance(1.0, "Hey Jarvis.", 0.5, "Set the desk lamp to forty percent.", 2.0,
-                     "Hey Jarvis.", 0.5, "Turn on the coffee maker.", 2.0)
+    mono = utterance(
+        1.0,
+        "Hey Jarvis.",
+        0.5,
+        "Set the desk lamp to forty percent.",
+        2.0,
+        "Hey Jarvis.",
+        0.5,
+        "Turn on the coffee maker.",
+        2.0,
+    )
     resampled = soxr.resample(mono.astype(np.float32), 16000, 44100).astype(np.int16)
     stereo = np.stack([resampled, resampled], axis=1).reshape(-1)
     wav_out = _run(tmp_path, broker, stereo, rate_hz=44100, channels=2)
@@ -116,11 +127,10 @@ def test_unmatched_command_says_sorry_and_publishes_nothing(
     _assert_spoken(wav_out)
 
 
-def test_no_wake_word_publishes_nothing(
-    tmp_path: Path, broker: Broker, recorder: Recorder
-) -> None:
-    audio = utterance(1.0, "Turn on the kitchen light.", 1.0, "Set the desk lamp to ten percent.",
-                      2.0)
+def test_no_wake_word_publishes_nothing(tmp_path: Path, broker: Broker, recorder: Recorder) -> None:
+    audio = utterance(
+        1.0, "Turn on the kitchen light.", 1.0, "Set the desk lamp to ten percent.", 2.0
+    )
     wav_out = _run(tmp_path, broker, audio)
 
     recorder.wait_for("hearth/kitchen/availability", 2)
@@ -137,8 +147,16 @@ def test_raw_pcm_on_standard_input(
     audio = utterance(1.0, "Hey Jarvis.", 0.6, "Turn on the coffee maker.", 2.0)
     config = write_config(tmp_path, broker.port)
     wav_out = tmp_path / "out.wav"
-    result = run_hearth("run", "--config", str(config), "--input", "-", "--output", str(wav_out),
-                        stdin=audio.astype("<i2").tobytes())
+    result = run_hearth(
+        "run",
+        "--config",
+        str(config),
+        "--input",
+        "-",
+        "--output",
+        str(wav_out),
+        stdin=audio.astype("<i2").tobytes(),
+    )
     assert result.returncode == 0, result.stderr
 
     recorder.wait_for("hearth/kitchen/availability", 2)

@@ -1,0 +1,112 @@
+"""The MQTT link against a real mosquitto: availability, Last Will, actions, refusals."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import HEARTH, Broker, Recorder, free_port, run_hearth, write_config
+
+from assistant.config import MqttConfig
+from assistant.entities import Action, MqttMessage
+from assistant.errors import ActionError, ConfigError
+from assistant.events import AssistantState, StateChanged, TurnFailed
+from assistant.mqtt import MqttLink
+
+
+def test_link_publishes_availability_state_and_actions(broker: Broker, recorder: Recorder) -> None:
+    link = MqttLink(MqttConfig(port=broker.port), "hall")
+    link.start()
+    assert link.wait_connected(5)
+    link.publish(MqttMessage("zigbee2mqtt/hall/set", '{"state":"ON"}'))
+    link.mirror(Action("light.hall", "turn_on", {"brightness_pct": 20}), "t1")
+    link.on_event(StateChanged(turn=None, state=AssistantState.LISTENING))
+    link.on_event(TurnFailed(turn="t1", code="no_intent", message="nothing matched"))
+    assert link.flush(5)
+    link.stop()
+
+    assert recorder.wait_for("hearth/hall/availability", 2) == ["online", "offline"]
+    assert recorder.on("zigbee2mqtt/hall/set") == ['{"state":"ON"}']
+    assert json.loads(recorder.on("hearth/hall/action")[0]) == {
+        "v": 1,
+        "entity_id": "light.hall",
+        "service": "turn_on",
+        "data": {"brightness_pct": 20},
+        "turn": "t1",
+    }
+    assert recorder.on("hearth/hall/state") == ["idle", "listening"]
+    error = json.loads(recorder.wait_for("hearth/hall/event/error")[0])
+    assert error["code"] == "no_intent" and error["type"] == "error" and error["v"] == 1
+    assert link.callback_errors == []
+
+    late = Recorder(broker.port)  # retained: a newcomer sees the last availability and state
+    try:
+        assert late.wait_for("hearth/hall/availability") == ["offline"]
+        assert late.wait_for("hearth/hall/state") == ["listening"]
+    finally:
+        late.close()
+
+
+def test_unreachable_broker_refuses_actions() -> None:
+    link = MqttLink(MqttConfig(port=free_port()), "nowhere")
+    link.start()
+    try:
+        assert not link.wait_connected(1.0)
+        with pytest.raises(ActionError) as caught:
+            link.publish(MqttMessage("a/set", "ON"))
+        assert caught.value.message == "I can't reach the home hub."
+    finally:
+        link.stop()
+    assert link.callback_errors == []
+
+
+def test_unreadable_password_file_names_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"mqtt\.password_file"):
+        MqttLink(MqttConfig(username="u", password_file=str(tmp_path / "missing")), "x")
+
+
+def test_ask_publishes_the_action(tmp_path: Path, broker: Broker, recorder: Recorder) -> None:
+    config = write_config(tmp_path, broker.port)
+    result = run_hearth("ask", "--config", str(config), "set the kitchen light to 30 percent")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Set the Kitchen Light to 30 percent."
+    assert recorder.wait_for("zigbee2mqtt/kitchen_light/set") == ['{"state":"ON","brightness":76}']
+
+
+def test_ask_without_a_broker_says_so(tmp_path: Path) -> None:
+    config = write_config(tmp_path, free_port())
+    result = run_hearth("ask", "--config", str(config), "turn on the coffee maker")
+    assert result.returncode == 1
+    assert result.stdout.strip() == "I can't reach the home hub."
+
+
+def test_last_will_marks_a_killed_daemon_offline(
+    tmp_path: Path, broker: Broker, recorder: Recorder
+) -> None:
+    config = write_config(tmp_path, broker.port, node_id="killed")
+    process = subprocess.Popen(
+        [
+            HEARTH,
+            "run",
+            "--config",
+            str(config),
+            "--input",
+            "-",
+            "--output",
+            str(tmp_path / "o.wav"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert recorder.wait_for("hearth/killed/availability", 1, timeout_s=60) == ["online"]
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    assert recorder.wait_for("hearth/killed/availability", 2) == ["online", "offline"]

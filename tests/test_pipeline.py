@@ -1,0 +1,145 @@
+"""The pipeline in-process with real models: event order, endpointing modes, failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from speech import utterance
+
+from assistant.audio import FRAME_SAMPLES, MemorySink
+from assistant.config import Config, EntityConfig, VadConfig
+from assistant.daemon import Loaded, build_pipeline
+from assistant.entities import Action, MqttMessage
+from assistant.errors import ActionError
+from assistant.events import (
+    AssistantState,
+    Event,
+    EventBus,
+    SpeechEnded,
+    StateChanged,
+    TurnFinished,
+    event_to_json,
+)
+
+LIGHT = EntityConfig.model_validate(
+    {
+        "domain": "light",
+        "name": "Kitchen Light",
+        "unique_id": "kitchen_light",
+        "schema": "json",
+        "command_topic": "z/kitchen_light/set",
+        "suggested_area": "Kitchen",
+    }
+)
+
+
+class Publisher:
+    def __init__(self, fail: bool = False) -> None:
+        self.messages: list[MqttMessage] = []
+        self.fail = fail
+
+    def publish(self, message: MqttMessage) -> None:
+        if self.fail:
+            raise ActionError("broker_unreachable", "I can't reach the home hub.")
+        self.messages.append(message)
+
+    def mirror(self, action: Action, turn: str | None) -> None:
+        return None
+
+
+class Source:
+    live = False
+
+    def __init__(self, audio: np.ndarray) -> None:
+        self.audio = audio
+
+    def frames(self) -> Iterator[np.ndarray]:
+        for i in range(0, len(self.audio) // FRAME_SAMPLES * FRAME_SAMPLES, FRAME_SAMPLES):
+            yield self.audio[i : i + FRAME_SAMPLES]
+
+    def close(self) -> None:
+        return None
+
+
+def build(
+    vad: VadConfig | None = None, fail: bool = False
+) -> tuple[Loaded, list[Event], Publisher]:
+    config = Config(entities=(LIGHT,), vad=vad or VadConfig())  # type: ignore[call-arg]
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe(events.append)
+    publisher = Publisher(fail)
+    loaded = build_pipeline(
+        config, bus=bus, publisher=publisher, listen=True, speak=True, sink=MemorySink()
+    )
+    return loaded, events, publisher
+
+
+COMMAND = utterance(1.0, "Hey Jarvis.", 0.6, "Turn on the kitchen light.", 2.0)
+
+
+@pytest.mark.parametrize(("early_s", "reason"), [(0.3, "early_match"), (0.0, "silence")])
+def test_event_order_and_endpoint_modes(early_s: float, reason: str) -> None:
+    loaded, events, publisher = build(VadConfig(early_match_s=early_s))  # type: ignore[call-arg]
+    assert loaded.pipeline.run(Source(COMMAND)) == 1
+    kinds = [e.type for e in events if not isinstance(e, StateChanged)]
+    assert kinds == [
+        "wake",
+        "speech_end",
+        "transcript",
+        "intent",
+        "action",
+        "reply",
+        "speech_start",
+        "speech_end_reply",
+        "turn_end",
+    ]
+    ended = next(e for e in events if isinstance(e, SpeechEnded))
+    assert ended.reason.value == reason
+    assert ended.endpoint_ms == pytest.approx(1000 * (early_s or 0.7), abs=90)
+    assert [m.payload for m in publisher.messages] == ['{"state":"ON"}']
+    finished = next(e for e in events if isinstance(e, TurnFinished))
+    assert finished.outcome == "ok"
+    assert finished.timings_ms["to_publish"] <= finished.timings_ms["to_first_audio"]
+    sink = loaded.pipeline.sink
+    assert isinstance(sink, MemorySink) and sink.chunks
+    assert loaded.pipeline.bus.handler_errors == []
+    for event in events:
+        body = event_to_json(event)
+        assert body["v"] == 1 and body["type"] == event.type
+
+
+def test_silence_after_wake_word_ends_as_no_speech() -> None:
+    loaded, events, publisher = build()
+    loaded.pipeline.run(Source(utterance(1.0, "Hey Jarvis.", 7.0)))
+    ended = next(e for e in events if isinstance(e, SpeechEnded))
+    assert ended.reason.value == "no_speech"
+    finished = next(e for e in events if isinstance(e, TurnFinished))
+    assert finished.outcome == "no_speech" and publisher.messages == []
+
+
+def test_broker_down_is_spoken_and_the_turn_still_ends() -> None:
+    loaded, events, _ = build(fail=True)
+    loaded.pipeline.run(Source(COMMAND))
+    refused = [e for e in events if e.type == "error"]
+    assert [event_to_json(e)["code"] for e in refused] == ["broker_unreachable"]
+    reply = next(e for e in events if e.type == "reply")
+    assert event_to_json(reply)["text"] == "I can't reach the home hub."
+    finished = next(e for e in events if isinstance(e, TurnFinished))
+    assert finished.outcome == "action_failed"
+
+
+def test_a_failing_subscriber_is_recorded_not_fatal() -> None:
+    bus = EventBus()
+    seen: list[Event] = []
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("subscriber bug")
+
+    bus.subscribe(broken)
+    bus.subscribe(seen.append)
+    bus.emit(StateChanged(turn=None, state=AssistantState.IDLE))
+    assert len(seen) == 1
+    assert [kind for kind, _ in bus.handler_errors] == ["state"]

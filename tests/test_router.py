@@ -1,0 +1,176 @@
+"""Layer 1 of the router: hassil with home-assistant-intents, slot lists from the entities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from assistant.config import EntityConfig
+from assistant.entities import EntityRegistry
+from assistant.errors import ConfigError
+from assistant.router import TemplateRouter
+from assistant.skill import Risk, SkillCall, SkillContext, SkillRegistry, load_builtin_skills
+
+ENTITIES = EntityRegistry.from_config(
+    EntityConfig.model_validate(e)
+    for e in [
+        {
+            "domain": "light",
+            "name": "Kitchen Light",
+            "unique_id": "kitchen_light",
+            "schema": "json",
+            "command_topic": "k/set",
+            "suggested_area": "Kitchen",
+        },
+        {
+            "domain": "light",
+            "name": "Desk Lamp",
+            "unique_id": "desk_lamp",
+            "command_topic": "d/set",
+            "brightness_command_topic": "d/b",
+            "suggested_area": "Office",
+            "aliases": ["reading lamp"],
+        },
+        {
+            "domain": "switch",
+            "name": "Coffee Maker",
+            "unique_id": "coffee_maker",
+            "command_topic": "c/set",
+            "suggested_area": "Kitchen",
+        },
+        {
+            "domain": "fan",
+            "name": "Ceiling Fan",
+            "unique_id": "ceiling_fan",
+            "command_topic": "f/set",
+            "suggested_area": "Bedroom",
+        },
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def router() -> TemplateRouter:
+    skills = load_builtin_skills()
+    instance = TemplateRouter("en", skills.intents())
+    instance.update_entities(ENTITIES)
+    instance.load()
+    return instance
+
+
+PHRASINGS: list[tuple[str, str, dict[str, Any]]] = [
+    ("turn on the kitchen light", "HassTurnOn", {"name": "light.kitchen_light"}),
+    ("Turn on the Kitchen Light.", "HassTurnOn", {"name": "light.kitchen_light"}),
+    ("please switch off the coffee maker", "HassTurnOff", {"name": "switch.coffee_maker"}),
+    ("turn the desk lamp off", "HassTurnOff", {"name": "light.desk_lamp"}),
+    ("turn on the reading lamp", "HassTurnOn", {"name": "light.desk_lamp"}),
+    ("switch on the ceiling fan", "HassTurnOn", {"name": "fan.ceiling_fan"}),
+    ("turn on the fan in the bedroom", "HassTurnOn", {"area": "bedroom", "domain": "fan"}),
+    ("turn off the lights in the kitchen", "HassTurnOff", {"area": "kitchen", "domain": "light"}),
+    ("kitchen lights on", "HassTurnOn", {"area": "kitchen", "domain": "light"}),
+    ("set the desk lamp to 40%", "HassLightSet", {"name": "light.desk_lamp", "brightness": 40}),
+    (
+        "set kitchen light brightness to fifty percent",
+        "HassLightSet",
+        {"name": "light.kitchen_light", "brightness": 50},
+    ),
+    ("set the office to 10 percent", "HassLightSet", {"area": "office", "brightness": 10}),
+    (
+        "set the brightness of the office to 10%",
+        "HassLightSet",
+        {"area": "office", "brightness": 10},
+    ),
+    ("what time is it", "HassGetCurrentTime", {}),
+    ("What's the time?", "HassGetCurrentTime", {}),
+    ("what is the date today", "HassGetCurrentDate", {}),
+    ("what's today's date", "HassGetCurrentDate", {}),
+    ("never mind", "HassNevermind", {}),
+    ("nevermind", "HassNevermind", {}),
+]
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), PHRASINGS)
+def test_phrasings(router: TemplateRouter, text: str, intent: str, slots: dict[str, Any]) -> None:
+    result = router.route(text)
+    assert result is not None, text
+    assert result.intent == intent
+    for key, value in slots.items():
+        assert result.slots[key] == value, (key, result.slots)
+    assert result.layer == "template" and result.sentence
+
+
+@pytest.mark.parametrize("text", ["paint the moon purple", "turn on the toaster", "", "on"])
+def test_no_match(router: TemplateRouter, text: str) -> None:
+    assert router.route(text) is None
+
+
+def run_skill(router: TemplateRouter, text: str) -> Any:
+    route = router.route(text)
+    assert route is not None
+    skill = load_builtin_skills().for_intent(route.intent)
+    assert skill is not None
+    context = SkillContext(ENTITIES, now=lambda: datetime(2026, 11, 26, 15, 4))
+    return skill.run(SkillCall(route.intent, route.slots, text), context)
+
+
+def test_home_control_replies_and_actions(router: TemplateRouter) -> None:
+    result = run_skill(router, "turn off the lights in the kitchen")
+    assert result.speech == "Turned off the Kitchen Light."  # the one light there, by name
+    assert [(a.entity_id, a.service) for a in result.actions] == [
+        ("light.kitchen_light", "turn_off")
+    ]
+    result = run_skill(router, "set the desk lamp to 40%")
+    assert result.speech == "Set the Desk Lamp to 40 percent."
+    assert result.actions[0].data == {"brightness_pct": 40}
+    office = EntityRegistry(
+        [
+            *ENTITIES,
+            *EntityRegistry.from_config(
+                [
+                    EntityConfig.model_validate(
+                        {
+                            "domain": "light",
+                            "name": "Shelf Light",
+                            "unique_id": "shelf",
+                            "schema": "json",
+                            "command_topic": "s/set",
+                            "suggested_area": "Office",
+                        }
+                    )
+                ]
+            ),
+        ]
+    )
+    route = router.route("turn on the lights in the office")
+    assert route is not None
+    skill = load_builtin_skills().for_intent(route.intent)
+    assert skill is not None
+    result = skill.run(SkillCall(route.intent, route.slots, ""), SkillContext(office))
+    assert {a.entity_id for a in result.actions} == {"light.desk_lamp", "light.shelf"}
+    assert result.speech == "Turned on the lights in the office."
+
+
+def test_clock_and_nevermind(router: TemplateRouter) -> None:
+    assert run_skill(router, "what time is it").speech == "It's 3:04 PM."
+    assert run_skill(router, "what's the date").speech == "Today is Thursday, November 26, 2026."
+    assert run_skill(router, "never mind").speech == ""
+
+
+def test_registry_refuses_duplicates() -> None:
+    class Dummy:
+        name = "clock"
+        description = "x"
+        intents = ("Other",)
+        risk = Risk.SAFE
+
+        def run(self, call: SkillCall, context: SkillContext) -> Any:
+            raise AssertionError
+
+    registry = load_builtin_skills()
+    with pytest.raises(ConfigError, match="two skills are named 'clock'"):
+        SkillRegistry([*registry, Dummy()])
+    Dummy.name, Dummy.intents = "other", ("HassTurnOn",)
+    with pytest.raises(ConfigError, match="both handle intent HassTurnOn"):
+        SkillRegistry([*registry, Dummy()])
