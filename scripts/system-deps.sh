@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the system packages Hearth needs (Debian/Ubuntu): mosquitto (the MQTT broker the tests
+# start, and a broker for a fresh home), libportaudio2 (microphone and speaker through sounddevice)
+# and python3-venv. As root, missing ones are installed with apt-get; otherwise the exact command
+# is printed and the script fails.
+set -euo pipefail
+
+missing=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+if ! { ldconfig -p 2>/dev/null || true; } | grep -q 'libportaudio\.so\.2'; then
+  missing+=(libportaudio2)
+fi
+python="${PYTHON:-python3}"
+"$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Hearth needs these system packages: ${missing[*]}" >&2
+  echo "Install them with:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "No apt-get here: install ${missing[*]} with this system's package manager." >&2
+  exit 1
+fi
+echo "Installing system packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
