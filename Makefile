@@ -28,6 +28,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# openwakeword 0.6.0 requires tflite-runtime, which has no wheels past Python 3.11;
+	@# there Hearth runs it on ai-edge-litert (installed above with its other dependencies).
+	$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+	  && $(BIN)/python -m pip install --quiet --no-deps openwakeword==0.6.0 || true
 	touch $@
 
 clean:
