@@ -3,7 +3,8 @@
 Each utterance is "Hey Jarvis." followed by a command, spoken by the configured Piper voice and
 resampled to 16 kHz, then run through the real pipeline (wake word, endpointer, speech-to-text,
 router, skill, action, speech). Actions go to an in-memory publisher, so the figures exclude the
-network hop to a broker (well under a millisecond on loopback).
+network hop to a broker (well under a millisecond on loopback). The reply cache is off, so every
+reply is synthesised.
 """
 
 from __future__ import annotations
@@ -114,7 +115,9 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
             "suggested_area": "Kitchen",
         }
     )
-    config = config.model_copy(update={"entities": (bench_light,)})
+    # Every reply is synthesised afresh: the reply cache would hide the cost of the voice.
+    tts = config.tts.model_copy(update={"cache_replies": 0})
+    config = config.model_copy(update={"entities": (bench_light,), "tts": tts})
     bus = EventBus()
     finished: list[TurnFinished] = []
     transcripts: list[str] = []
