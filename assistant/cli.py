@@ -62,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Shutdown(BaseException):
+    """Raised in the main thread by SIGTERM; not an error, so not an ``Exception``."""
+
+
+def _shutdown(signum: int, frame: Any) -> None:
+    raise _Shutdown
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -78,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except _Shutdown:
+        return 0
 
 
 def _config(args: argparse.Namespace) -> Any:
@@ -95,6 +105,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .events import EventBus
     from .mqtt import MqttLink
 
+    signal.signal(signal.SIGTERM, _shutdown)
     config = _config(args)
     source: Any
     if args.input == "-":
@@ -108,17 +119,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     link = MqttLink(config.mqtt, config.assistant.node_id)
     bus.subscribe(link.on_event)
     link.start()
+    sink: Any = None
     try:
         loaded = build_pipeline(config, bus=bus, publisher=link, listen=True, speak=True)
         pipeline = loaded.pipeline
         assert pipeline.tts is not None
         if args.output:
-            pipeline.sink = WavFileSink(args.output, pipeline.tts.sample_rate_hz)
+            sink = WavFileSink(args.output, pipeline.tts.sample_rate_hz)
         else:
             try:
-                pipeline.sink = SpeakerSink(config.audio.output_device, pipeline.tts.sample_rate_hz)
+                sink = SpeakerSink(config.audio.output_device, pipeline.tts.sample_rate_hz)
             except DeviceMissingError as err:
                 _LOGGER.warning("%s; replies are published as text only", err.message)
+        pipeline.sink = sink
         if not link.wait_connected(2.0):
             _LOGGER.warning(
                 "broker %s:%s not reachable yet; retrying in the background",
@@ -126,12 +139,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 config.mqtt.port,
             )
         _LOGGER.info("ready in %.1f s; listening for %s", loaded.load_s, config.wake.model)
-        signal.signal(signal.SIGTERM, lambda *_: source.close())
         turns = pipeline.run(source)
         _LOGGER.info("input ended after %d turn(s)", turns)
-        if pipeline.sink is not None:
-            pipeline.sink.close()
+    except _Shutdown:
+        _LOGGER.info("stopping on SIGTERM")
     finally:
+        if sink is not None:
+            sink.close()
         source.close()
         link.stop()
     return 0

@@ -116,3 +116,12 @@ def _no_broker_config(tmp_path: Path) -> Path:
     path = tmp_path / "nobroker.toml"
     path.write_text(f"[mqtt]\nport = {free_port()}\n")
     return path
+
+
+def test_without_a_speaker_the_reply_is_still_published(tmp_path: Path) -> None:
+    audio = utterance(1.0, "Hey Jarvis.", 0.6, "What time is it?", 2.0)
+    wav_in = write_wav(tmp_path / "in.wav", audio)
+    result = run_hearth("run", "--config", str(_no_broker_config(tmp_path)), "--input", str(wav_in))
+    assert result.returncode == 0, result.stderr
+    assert "no speaker found" in result.stderr
+    assert "reply turn=" in result.stderr and "It's " in result.stderr

@@ -110,3 +110,38 @@ def test_last_will_marks_a_killed_daemon_offline(
         process.send_signal(signal.SIGKILL)
         process.wait(10)
     assert recorder.wait_for("hearth/killed/availability", 2) == ["online", "offline"]
+
+
+def test_sigterm_stops_cleanly_and_says_offline(
+    tmp_path: Path, broker: Broker, recorder: Recorder
+) -> None:
+    config = write_config(tmp_path, broker.port, node_id="stopped")
+    process = subprocess.Popen(
+        [
+            HEARTH,
+            "run",
+            "--config",
+            str(config),
+            "--input",
+            "-",
+            "--output",
+            str(tmp_path / "o.wav"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert recorder.wait_for("hearth/stopped/availability", 1, timeout_s=60) == ["online"]
+        assert process.stdin is not None
+        process.stdin.write(bytes(2560 * 10))  # 0.8 s of silence, then keep the pipe open
+        process.stdin.flush()
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(5) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.stderr is not None
+    assert b"Traceback" not in process.stderr.read()
+    assert recorder.wait_for("hearth/stopped/availability", 2) == ["online", "offline"]
