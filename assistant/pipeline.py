@@ -56,6 +56,7 @@ __all__ = ["SORRY", "Pipeline", "TurnRecord"]
 
 _LOGGER = logging.getLogger(__name__)
 _FRAME_S = FRAME_MS / 1000
+_TAIL_FRAMES = 4  # speech this long after the wake-up may still be the wake phrase (320 ms)
 
 SORRY = "Sorry, I didn't understand."
 SORRY_NOT_HEARD = "Sorry, I didn't catch that."
@@ -227,8 +228,13 @@ class Pipeline:
     ) -> tuple[list[np.ndarray], EndReason, _Early | None, float]:
         """Frames of the command until the endpointer closes it.
 
-        During the trailing silence, after ``vad.early_match_s``, the audio so far is transcribed;
-        a complete sentence-template match ends the turn there instead of after ``silence_s``.
+        The command keeps the pre-roll when speech runs straight on from the wake word (one
+        breath). If the first silence comes within ``_TAIL_FRAMES`` of the wake-up, what came
+        before it is the end of the wake phrase: the command starts at that silence instead.
+
+        During the trailing silence, after ``vad.early_match_s``, the audio so far is
+        transcribed; a complete sentence-template match ends the turn there instead of after
+        ``silence_s``.
         """
         assert self.endpointer is not None
         endpointer = self.endpointer
@@ -237,12 +243,21 @@ class Pipeline:
             endpointer.vad.speech_probability(frame)  # prime the VAD's state, not the decision
         command = list(pre_roll)
         early_s = self.config.vad.early_match_s
-        tried_early = False
+        tried_early = settled = False
+        tail_frames = 0
         reason: EndReason | None = None
         for frame in frames:
             audio_s += _FRAME_S
             command.append(frame)
             reason = endpointer.feed(frame)
+            if not settled:
+                if not endpointer.in_speech:
+                    del command[:-1]
+                    endpointer.forget_speech()
+                    settled = True
+                else:
+                    tail_frames += 1
+                    settled = tail_frames > _TAIL_FRAMES
             if endpointer.in_speech:
                 tried_early = False
             if (

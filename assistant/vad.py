@@ -98,6 +98,12 @@ class Endpointer:
         self.in_speech = False
         self.trailing_silence_s = 0.0
 
+    def forget_speech(self) -> None:
+        """Treat what was heard so far as not part of the command (the VAD keeps its state)."""
+        self.speech_seen = False
+        self.in_speech = False
+        self.trailing_silence_s = 0.0
+
     def feed(self, frame: np.ndarray) -> EndReason | None:
         """Feed one frame; returns why the command ended, or ``None`` to keep listening."""
         probability = self.vad.speech_probability(frame)

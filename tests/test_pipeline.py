@@ -143,3 +143,13 @@ def test_a_failing_subscriber_is_recorded_not_fatal() -> None:
     bus.emit(StateChanged(turn=None, state=AssistantState.IDLE))
     assert len(seen) == 1
     assert [kind for kind, _ in bus.handler_errors] == ["state"]
+
+
+@pytest.mark.parametrize("pause_s", [0.0, 0.3, 1.5, 3.0])
+def test_any_pause_after_the_wake_word_keeps_the_whole_command(pause_s: float) -> None:
+    loaded, events, publisher = build()
+    audio = utterance(1.0, "Hey Jarvis.", pause_s, "Set the kitchen light to twenty percent.", 2.0)
+    loaded.pipeline.run(Source(audio))
+    transcript = next(e for e in events if e.type == "transcript")
+    assert "jarvis" not in event_to_json(transcript)["text"].lower()
+    assert [m.payload for m in publisher.messages] == ['{"state":"ON","brightness":51}']
