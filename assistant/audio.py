@@ -21,6 +21,7 @@ from .errors import AudioError, DeviceMissingError
 __all__ = [
     "FRAME_SAMPLES",
     "SAMPLE_RATE_HZ",
+    "ArraySource",
     "AudioSink",
     "AudioSource",
     "MemorySink",
@@ -148,6 +149,23 @@ class WavFileSource:
 
     def close(self) -> None:
         self._wav.close()
+
+
+class ArraySource:
+    """Audio already in memory (16 kHz mono int16), as whole frames; a partial last frame is
+    dropped. The benchmark and the tests feed generated speech through it."""
+
+    live = False
+
+    def __init__(self, audio: np.ndarray) -> None:
+        self._audio = audio
+
+    def frames(self) -> Iterator[np.ndarray]:
+        for start in range(0, len(self._audio) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+            yield self._audio[start : start + FRAME_SAMPLES]
+
+    def close(self) -> None:
+        return None
 
 
 class PcmStreamSource:

@@ -14,16 +14,15 @@ import platform
 import resource
 import statistics
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from .audio import FRAME_SAMPLES, SAMPLE_RATE_HZ, MemorySink
+from .audio import SAMPLE_RATE_HZ, ArraySource, MemorySink
 from .config import Config, EntityConfig
 from .daemon import build_pipeline
-from .entities import Action, MqttMessage
 from .events import Event, EventBus, SpeechEnded, Transcript, TurnFinished
+from .mqtt import MemoryPublisher
 
 __all__ = ["print_table", "run_bench"]
 
@@ -43,31 +42,6 @@ STAGES = (
     ("to_publish", "end of speech -> MQTT publish"),
     ("to_first_audio", "end of speech -> first audio"),
 )
-
-
-class _MemoryPublisher:
-    def __init__(self) -> None:
-        self.messages: list[MqttMessage] = []
-
-    def publish(self, message: MqttMessage) -> None:
-        self.messages.append(message)
-
-    def mirror(self, action: Action, turn: str | None) -> None:
-        return None
-
-
-class _ArraySource:
-    live = False
-
-    def __init__(self, audio: np.ndarray) -> None:
-        self._audio = audio
-
-    def frames(self) -> Iterator[np.ndarray]:
-        for start in range(0, len(self._audio) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-            yield self._audio[start : start + FRAME_SAMPLES]
-
-    def close(self) -> None:
-        return None
 
 
 def _machine() -> dict[str, Any]:
@@ -135,7 +109,7 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
                 stt_rtf.append(event.stt_ms / 1000 / speech_s[event.turn])
 
     bus.subscribe(collect)
-    publisher = _MemoryPublisher()
+    publisher = MemoryPublisher()
     usage_start = resource.getrusage(resource.RUSAGE_SELF)
     loaded = build_pipeline(
         config, bus=bus, publisher=publisher, listen=True, speak=True, sink=MemorySink()
@@ -152,7 +126,7 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
         tts_rtf.append((time.perf_counter() - started) / (len(spoken) / SAMPLE_RATE_HZ))
         audio = np.concatenate([silence, wake_phrase, silence[:8000], spoken, silence, silence])
         audio_s += len(audio) / SAMPLE_RATE_HZ
-        pipeline.run(_ArraySource(audio))
+        pipeline.run(ArraySource(audio))
         pipeline.wake.reset()  # type: ignore[union-attr]
     usage_end = resource.getrusage(resource.RUSAGE_SELF)
     stages = {}

@@ -21,7 +21,7 @@ from .entities import Action, MqttMessage
 from .errors import ActionError, ConfigError
 from .events import Event, StateChanged, event_to_json
 
-__all__ = ["ActionPublisher", "MqttLink"]
+__all__ = ["ActionPublisher", "MemoryPublisher", "MqttLink"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,6 +32,20 @@ class ActionPublisher(Protocol):
     def publish(self, message: MqttMessage) -> None: ...
 
     def mirror(self, action: Action, turn: str | None) -> None: ...
+
+
+class MemoryPublisher:
+    """Keeps published messages in a list instead of sending them (benchmark, tests)."""
+
+    def __init__(self) -> None:
+        self.messages: list[MqttMessage] = []
+        self.mirrored: list[tuple[Action, str | None]] = []
+
+    def publish(self, message: MqttMessage) -> None:
+        self.messages.append(message)
+
+    def mirror(self, action: Action, turn: str | None) -> None:
+        self.mirrored.append((action, turn))
 
 
 def _read_password(path: str) -> str:
@@ -57,6 +71,7 @@ class MqttLink:
         self._pending: list[Any] = []
         self._pending_lock = threading.Lock()
         self._state = "idle"
+        self._state_lock = threading.Lock()
         self._client: Any = None
         self._password = _read_password(config.password_file) if config.password_file else ""
         self.client_id = config.client_id or f"hearth-{node_id}"
@@ -139,9 +154,10 @@ class MqttLink:
             )
             return
         _LOGGER.info("connected to broker %s:%s", self._config.host, self._config.port)
-        self._connected.set()
-        self._send(self.availability_topic, "online", qos=1, retain=True)
-        self._send(f"{self.base}/state", self._state, qos=1, retain=True)
+        with self._state_lock:  # nothing newer may be published before these two
+            self._send(self.availability_topic, "online", qos=1, retain=True)
+            self._send(f"{self.base}/state", self._state, qos=1, retain=True)
+            self._connected.set()
 
     def _on_disconnect(
         self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any
@@ -181,9 +197,10 @@ class MqttLink:
     def on_event(self, event: Event) -> None:
         """Event-stream subscriber: events to ``event/<type>``, states to ``state`` (retained)."""
         if isinstance(event, StateChanged):
-            self._state = event.state.value
-            if self._client is not None and self.connected:
-                self._send(f"{self.base}/state", self._state, qos=1, retain=True)
+            with self._state_lock:
+                self._state = event.state.value
+                if self._client is not None and self.connected:
+                    self._send(f"{self.base}/state", self._state, qos=1, retain=True)
             return
         if self._client is not None and self.connected:
             payload = json.dumps(event_to_json(event), separators=(",", ":"), default=str)

@@ -115,7 +115,6 @@ class Pipeline:
         self.tts = tts
         self.sink = sink
         self.context = SkillContext(entities=entities, language=config.assistant.language)
-        self._gate = WakeGate(config.wake.threshold, config.wake.refractory_s)
         self._hints = entities.spoken_names()
 
     # -- audio in ----------------------------------------------------------------------------
@@ -131,7 +130,7 @@ class Pipeline:
         wake_time_s = 0.0
         wake_frames = 0
         turns = 0
-        self._gate = WakeGate(self.config.wake.threshold, self.config.wake.refractory_s)
+        gate = WakeGate(self.config.wake.threshold, self.config.wake.refractory_s)
         self._set_state(AssistantState.IDLE)
         for frame in frames:
             audio_s += _FRAME_S
@@ -140,7 +139,7 @@ class Pipeline:
             wake_time_s += time.perf_counter() - started
             wake_frames += 1
             pre_roll.append(frame)
-            if not self._gate.fire(score, audio_s):
+            if not gate.fire(score, audio_s):
                 continue
             turns += 1
             record = TurnRecord(turn=uuid.uuid4().hex[:12])

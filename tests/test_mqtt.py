@@ -84,39 +84,9 @@ def test_ask_without_a_broker_says_so(tmp_path: Path) -> None:
     assert result.stdout.strip() == "I can't reach the home hub."
 
 
-def test_last_will_marks_a_killed_daemon_offline(
-    tmp_path: Path, broker: Broker, recorder: Recorder
-) -> None:
-    config = write_config(tmp_path, broker.port, node_id="killed")
-    process = subprocess.Popen(
-        [
-            HEARTH,
-            "run",
-            "--config",
-            str(config),
-            "--input",
-            "-",
-            "--output",
-            str(tmp_path / "o.wav"),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert recorder.wait_for("hearth/killed/availability", 1, timeout_s=60) == ["online"]
-        time.sleep(0.5)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(10)
-    assert recorder.wait_for("hearth/killed/availability", 2) == ["online", "offline"]
-
-
-def test_sigterm_stops_cleanly_and_says_offline(
-    tmp_path: Path, broker: Broker, recorder: Recorder
-) -> None:
-    config = write_config(tmp_path, broker.port, node_id="stopped")
-    process = subprocess.Popen(
+def start_daemon(config: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """``hearth run`` reading raw PCM from a pipe the test holds open."""
+    return subprocess.Popen(
         [
             HEARTH,
             "run",
@@ -131,8 +101,31 @@ def test_sigterm_stops_cleanly_and_says_offline(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+
+
+def test_last_will_marks_a_killed_daemon_offline(
+    tmp_path: Path, broker: Broker, recorder: Recorder
+) -> None:
+    config = write_config(tmp_path, broker.port, node_id="killed")
+    process = start_daemon(config, tmp_path)
+    try:
+        assert recorder.wait_for("hearth/killed/availability", 1, timeout_s=60) == ["online"]
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    assert recorder.wait_for("hearth/killed/availability", 2) == ["online", "offline"]
+
+
+def test_sigterm_stops_cleanly_and_says_offline(
+    tmp_path: Path, broker: Broker, recorder: Recorder
+) -> None:
+    config = write_config(tmp_path, broker.port, node_id="stopped")
+    process = start_daemon(config, tmp_path)
     try:
         assert recorder.wait_for("hearth/stopped/availability", 1, timeout_s=60) == ["online"]
+        # the second "idle" comes from the pipeline once every model is loaded
+        assert recorder.wait_for("hearth/stopped/state", 2, timeout_s=60) == ["idle", "idle"]
         assert process.stdin is not None
         process.stdin.write(bytes(2560 * 10))  # 0.8 s of silence, then keep the pipe open
         process.stdin.flush()

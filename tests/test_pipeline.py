@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import numpy as np
 import pytest
 from speech import utterance
 
-from assistant.audio import FRAME_SAMPLES, MemorySink
+from assistant.audio import ArraySource, MemorySink
 from assistant.config import Config, EntityConfig, VadConfig
 from assistant.daemon import Loaded, build_pipeline
-from assistant.entities import Action, MqttMessage
+from assistant.entities import MqttMessage
 from assistant.errors import ActionError
 from assistant.events import (
     AssistantState,
@@ -22,6 +19,7 @@ from assistant.events import (
     TurnFinished,
     event_to_json,
 )
+from assistant.mqtt import MemoryPublisher
 
 LIGHT = EntityConfig.model_validate(
     {
@@ -35,32 +33,18 @@ LIGHT = EntityConfig.model_validate(
 )
 
 
-class Publisher:
+class Publisher(MemoryPublisher):
     def __init__(self, fail: bool = False) -> None:
-        self.messages: list[MqttMessage] = []
+        super().__init__()
         self.fail = fail
 
     def publish(self, message: MqttMessage) -> None:
         if self.fail:
             raise ActionError("broker_unreachable", "I can't reach the home hub.")
-        self.messages.append(message)
-
-    def mirror(self, action: Action, turn: str | None) -> None:
-        return None
+        super().publish(message)
 
 
-class Source:
-    live = False
-
-    def __init__(self, audio: np.ndarray) -> None:
-        self.audio = audio
-
-    def frames(self) -> Iterator[np.ndarray]:
-        for i in range(0, len(self.audio) // FRAME_SAMPLES * FRAME_SAMPLES, FRAME_SAMPLES):
-            yield self.audio[i : i + FRAME_SAMPLES]
-
-    def close(self) -> None:
-        return None
+Source = ArraySource
 
 
 def build(
