@@ -65,7 +65,9 @@ class WhisperSpeechToText:
                 vad_filter=False,
                 without_timestamps=True,
                 condition_on_previous_text=False,
-                hotwords=", ".join(hints) if hints else None,
+                # the names as a prompt: 100/100 commands right on noisy test speech, against
+                # 98 with faster-whisper's hotwords and 96 with no hint (see the README)
+                initial_prompt=(", ".join(hints) + ".") if hints else None,
             )
             return " ".join(segment.text.strip() for segment in segments).strip()
         except (RuntimeError, ValueError) as err:
