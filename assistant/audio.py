@@ -363,6 +363,17 @@ class SpeakerSink:
     def drain(self) -> None:
         self._queue.join()
 
+    def cancel(self) -> None:
+        """Drop what is queued and stop what is playing (``cmd/cancel``)."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._queue.task_done()
+        self._stream.abort()
+        self._stream.start()
+
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=5)

@@ -100,7 +100,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .audio import MicrophoneSource, PcmStreamSource, SpeakerSink, WavFileSink, WavFileSource
-    from .daemon import build_pipeline, log_events
+    from .daemon import build_pipeline, log_events, make_home
     from .errors import DeviceMissingError
     from .events import EventBus
     from .mqtt import MqttLink
@@ -116,13 +116,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         source = MicrophoneSource(config.audio.input_device)
     bus = EventBus()
     bus.subscribe(log_events)
-    link = MqttLink(config.mqtt, config.assistant.node_id)
+    home = make_home(config)
+    link = MqttLink(config.mqtt, config.assistant.node_id, home=home, emit=bus.emit)
     bus.subscribe(link.on_event)
     link.start()
     sink: Any = None
     try:
-        loaded = build_pipeline(config, bus=bus, publisher=link, listen=True, speak=True)
+        loaded = build_pipeline(config, bus=bus, publisher=link, listen=True, speak=True, home=home)
         pipeline = loaded.pipeline
+        link.on_command = pipeline.submit
         assert pipeline.tts is not None
         if args.output:
             sink = WavFileSink(args.output, pipeline.tts.sample_rate_hz)
@@ -152,7 +154,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .daemon import build_pipeline, log_events
+    from .daemon import build_pipeline, log_events, make_home
     from .events import EventBus
     from .mqtt import MqttLink
 
@@ -167,12 +169,18 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     bus = EventBus()
     if args.verbose:
         bus.subscribe(log_events)
-    link = MqttLink(config.mqtt, config.assistant.node_id)
+    home = make_home(config)
+    link = MqttLink(config.mqtt, config.assistant.node_id, home=home, emit=bus.emit)
     bus.subscribe(link.on_event)
     link.start()
     try:
-        loaded = build_pipeline(config, bus=bus, publisher=link, listen=False, speak=False)
-        if config.entities and not link.wait_connected(3.0):
+        loaded = build_pipeline(
+            config, bus=bus, publisher=link, listen=False, speak=False, home=home
+        )
+        if link.wait_connected(3.0):
+            link.sync(2.0)  # the retained discovery configs ...
+            link.sync(2.0)  # ... and the states of the devices they announced
+        else:
             _LOGGER.warning("broker %s:%s not reachable", config.mqtt.host, config.mqtt.port)
         record = loaded.pipeline.run_text(text)
         link.flush(3.0)

@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 
@@ -24,6 +31,7 @@ __all__ = [
     "AudioConfig",
     "Config",
     "EntityConfig",
+    "ExposeConfig",
     "LlmConfig",
     "MqttConfig",
     "SttConfig",
@@ -117,8 +125,27 @@ class MqttConfig(_Section):
     password_file: str = Field("", description="File whose first line is the password.")
     client_id: str = Field("", description="Defaults to hearth-<node_id>.")
     discovery_prefix: str = "homeassistant"
-    command_ttl_s: float = Field(10.0, gt=0.0, le=3600.0)
+    command_ttl_s: float = Field(
+        10.0, gt=0.0, le=3600.0, description="A command not delivered by then is dropped."
+    )
     keepalive_s: int = Field(60, ge=5, le=3600)
+    protocol: Literal["3.1.1", "5"] = Field("3.1.1", description="MQTT protocol version.")
+    tls: bool = Field(False, description="Connect with TLS (port 8883 is usual).")
+    ca_file: str = Field("", description="CA certificate(s) to trust; empty: the system's.")
+    cert_file: str = Field("", description="Client certificate, for brokers that ask for one.")
+    key_file: str = Field("", description="The client certificate's private key.")
+    queue_size: int = Field(100, ge=1, le=10000, description="Commands kept while offline.")
+    announce: bool = Field(True, description="Announce Hearth through MQTT discovery.")
+
+
+class ExposeConfig(_Section):
+    """Which discovered entities voice may use; empty lists mean no limit. Entities declared in
+    ``[[entities]]`` are always exposed."""
+
+    areas: tuple[str, ...] = Field((), description="Only entities in these areas.")
+    domains: tuple[str, ...] = Field((), description="Only these domains (light, switch, ...).")
+    entities: tuple[str, ...] = Field((), description="Only these entity ids.")
+    exclude: tuple[str, ...] = Field((), description="Never these entity ids.")
 
 
 Domain = Literal[
@@ -142,6 +169,36 @@ class EntityConfig(_Section):
     device_class: str = ""
     suggested_area: str = ""
     aliases: tuple[str, ...] = ()
+    # Optional keys for the other components, with Home Assistant's names and defaults.
+    json_attributes_topic: str = ""
+    on_command_type: Literal["last", "first", "brightness"] = Field(
+        "last", description="Light: send payload_on after, before or instead of the brightness."
+    )
+    brightness_command_template: str = Field("", description="Only {{ value }} placeholders.")
+    command_template: str = Field("", description="Switch, fan, lock: shapes the payload.")
+    percentage_command_topic: str = Field("", description="Fan: where a speed goes.")
+    percentage_command_template: str = ""
+    speed_range_min: int = Field(1, ge=1, le=1_000_000, description="Fan speed sent for 1 %.")
+    speed_range_max: int = Field(100, ge=2, le=1_000_000, description="Fan speed for 100 %.")
+    payload_open: str = Field("OPEN", description="Cover; empty: the cover can't open.")
+    payload_close: str = Field("CLOSE", description="Cover; empty: the cover can't close.")
+    payload_stop: str = Field("STOP", description="Cover; empty: the cover can't stop.")
+    set_position_topic: str = Field("", description="Cover: where a position goes.")
+    set_position_template: str = ""
+    position_open: int = Field(100, ge=-1_000_000, le=1_000_000, description="Fully open.")
+    position_closed: int = Field(0, ge=-1_000_000, le=1_000_000, description="Closed.")
+    payload_lock: str = "LOCK"
+    payload_unlock: str = "UNLOCK"
+    temperature_command_topic: str = Field("", description="Climate: target temperature.")
+    temperature_command_template: str = ""
+    min_temp: float = Field(7.0, ge=-1000, le=1000, description="Lowest target, device unit.")
+    max_temp: float = Field(35.0, ge=-1000, le=1000, description="Highest target, device unit.")
+    temp_step: float = Field(1.0, ge=0.001, le=100, description="Target resolution.")
+    mode_command_topic: str = Field("", description="Climate: where an HVAC mode goes.")
+    mode_command_template: str = ""
+    modes: tuple[str, ...] = ("auto", "off", "cool", "heat", "dry", "fan_only")
+    unit_of_measurement: str = ""
+    value_template: str = Field("", description="Kept for reference; Hearth doesn't render it.")
 
     @field_validator("command_topic", "brightness_command_topic")
     @classmethod
@@ -149,6 +206,26 @@ class EntityConfig(_Section):
         if "+" in value or "#" in value:
             raise ValueError("a command topic cannot contain MQTT wildcards")
         return value
+
+    @field_validator(
+        "percentage_command_topic",
+        "set_position_topic",
+        "temperature_command_topic",
+        "mode_command_topic",
+    )
+    @classmethod
+    def _no_wildcards_in_other_topics(cls, value: str) -> str:
+        if "+" in value or "#" in value:
+            raise ValueError("a command topic cannot contain MQTT wildcards")
+        return value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> EntityConfig:
+        if self.speed_range_min >= self.speed_range_max:
+            raise ValueError("speed_range_min must be below speed_range_max")
+        if self.min_temp > self.max_temp:
+            raise ValueError("min_temp must not be above max_temp")
+        return self
 
 
 class Config(_Section):
@@ -160,6 +237,7 @@ class Config(_Section):
     llm: LlmConfig = Field(default_factory=LlmConfig)  # type: ignore[arg-type]
     tts: TtsConfig = Field(default_factory=TtsConfig)  # type: ignore[arg-type]
     mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
+    expose: ExposeConfig = Field(default_factory=ExposeConfig)  # type: ignore[arg-type]
     entities: tuple[EntityConfig, ...] = ()
 
     @field_validator("entities")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .audio import AudioSink
-from .config import Config
-from .entities import EntityRegistry
+from .config import Config, ExposeConfig
+from .devices import Home
+from .entities import Entity, area_id
 from .events import Event, EventBus, event_to_json
 from .models import resolve_stt, resolve_tts, resolve_vad, resolve_wake
 from .mqtt import ActionPublisher
@@ -21,7 +23,7 @@ from .tts import PiperTextToSpeech
 from .vad import Endpointer, SileroVad
 from .wake import OpenWakeWordDetector
 
-__all__ = ["Loaded", "build_pipeline", "log_events"]
+__all__ = ["Loaded", "build_pipeline", "exposure_filter", "log_events", "make_home"]
 
 _LOGGER = logging.getLogger("assistant.events")
 
@@ -40,14 +42,16 @@ def build_pipeline(
     listen: bool,
     speak: bool,
     sink: AudioSink | None = None,
+    home: Home | None = None,
 ) -> Loaded:
     """Load what the command needs: the router always, the audio models if ``listen``, the
     voice if ``speak``. Every model is resolved first, so a missing file fails before any load."""
     started = time.perf_counter()
     skills = load_builtin_skills()
-    entities = EntityRegistry.from_config(config.entities)
+    home = home or make_home(config)
     router = TemplateRouter(config.assistant.language, skills.intents())
-    router.update_entities(entities)
+    router.update_entities(home.registry())
+    home.subscribe(router.update_entities)
     wake = stt = endpointer = tts = None
     loaders = [router.load]
     if listen:
@@ -69,7 +73,7 @@ def build_pipeline(
         bus=bus,
         router=router,
         skills=skills,
-        entities=entities,
+        home=home,
         publisher=publisher,
         wake=wake,
         endpointer=endpointer,
@@ -78,6 +82,28 @@ def build_pipeline(
         sink=sink,
     )
     return Loaded(pipeline, time.perf_counter() - started)
+
+
+def exposure_filter(expose: ExposeConfig) -> Callable[[Entity], bool]:
+    """Which discovered entities voice may use, from ``[expose]``."""
+    areas = {area_id(a) for a in expose.areas}
+
+    def exposed(entity: Entity) -> bool:
+        return (
+            entity.entity_id not in expose.exclude
+            and (not expose.entities or entity.entity_id in expose.entities)
+            and (not areas or entity.area in areas)
+            and (not expose.domains or entity.domain in expose.domains)
+        )
+
+    return exposed
+
+
+def make_home(config: Config) -> Home:
+    """The configured entities, and room for discovered ones behind the exposure filter."""
+    return Home(
+        (Entity.from_config(cfg) for cfg in config.entities), exposure_filter(config.expose)
+    )
 
 
 def log_events(event: Event) -> None:

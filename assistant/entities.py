@@ -1,22 +1,28 @@
-"""The devices Hearth may act on, and the MQTT messages that act on them.
+"""The devices Hearth may act on.
 
-Each entity keeps the fields of Home Assistant MQTT discovery. A home action is a validated
-(entity, service, data) triple; :func:`build_messages` turns it into messages on the device's own
-command topics, in the device's own payload schema. Nothing else builds topics or payloads.
+Each entity keeps the fields of Home Assistant MQTT discovery, with Home Assistant's defaults,
+whether it was declared in ``[[entities]]`` or learned from discovery
+(:mod:`assistant.discovery`). A home action is a validated (entity, service, data) triple;
+:func:`build_messages` (in :mod:`assistant.payloads`, re-exported here) turns it into messages on
+the device's own command topics, in the device's own payload schema. Nothing else builds topics
+or payloads.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 
 from .config import EntityConfig
-from .errors import ActionError
+from .payloads import SERVICES, Action, MqttMessage, available_services, build_messages
 
 __all__ = [
+    "DEFAULT_HVAC_MODES",
+    "DOMAINS",
+    "SERVICES",
+    "SWITCHABLE",
     "Action",
     "Entity",
     "EntityRegistry",
@@ -25,7 +31,11 @@ __all__ = [
     "build_messages",
 ]
 
-SWITCHABLE = frozenset({"light", "switch", "fan"})
+SWITCHABLE: Final = frozenset({"light", "switch", "fan"})
+DOMAINS: Final = frozenset(
+    {"light", "switch", "fan", "cover", "lock", "climate", "scene", "sensor", "binary_sensor"}
+)
+DEFAULT_HVAC_MODES: Final = ("auto", "off", "cool", "heat", "dry", "fan_only")
 
 
 def area_id(name: str) -> str:
@@ -35,20 +45,57 @@ def area_id(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Entity:
-    entity_id: str
-    domain: str
-    name: str
+    """One device feature Hearth knows: its id, how people name it, and how to command it.
+
+    Field names and defaults are Home Assistant's MQTT ones; an empty string means "not
+    declared" (for a topic: that service is unavailable; for ``payload_open``/``_close``/
+    ``_stop``: the cover can't do that). Temperatures are in the device's own unit.
+    """
+
+    entity_id: str  # "<domain>.<object_id>"
+    domain: str  # light, switch, fan, cover, lock, climate, scene, sensor, binary_sensor
+    name: str  # what people say
     aliases: tuple[str, ...] = ()
     area: str = ""  # area id, e.g. "living_room"
-    area_name: str = ""
+    area_name: str = ""  # e.g. "Living Room"
     command_topic: str = ""
     state_topic: str = ""
-    payload_on: str = "ON"
+    payload_on: str = "ON"  # light, switch, fan, scene; binary_sensor state
     payload_off: str = "OFF"
-    schema: str = "default"
-    brightness_command_topic: str = ""
-    brightness_scale: int = 255
-    device_class: str = ""
+    schema: str = "default"  # light: "default" or "json"
+    brightness_command_topic: str = ""  # light, default schema
+    brightness_scale: int = 255  # the device's full brightness
+    device_class: str = ""  # e.g. garage, door, temperature
+    unique_id: str = ""
+    source: Literal["config", "discovery"] = "config"
+    json_attributes_topic: str = ""
+    brightness: bool = True  # light, json schema: takes a brightness
+    on_command_type: str = "last"  # light, default schema: "last", "first" or "brightness"
+    brightness_command_template: str = ""
+    command_template: str = ""  # switch, fan, lock: shapes payload_on/_off/_lock/_unlock
+    percentage_command_topic: str = ""  # fan
+    percentage_command_template: str = ""
+    speed_range_min: int = 1  # fan speed sent for 1 %
+    speed_range_max: int = 100  # fan speed sent for 100 %
+    payload_open: str = "OPEN"  # cover
+    payload_close: str = "CLOSE"
+    payload_stop: str = "STOP"
+    set_position_topic: str = ""
+    set_position_template: str = ""
+    position_open: int = 100  # device position when fully open
+    position_closed: int = 0  # device position when closed
+    payload_lock: str = "LOCK"  # lock
+    payload_unlock: str = "UNLOCK"
+    temperature_command_topic: str = ""  # climate
+    temperature_command_template: str = ""
+    min_temp: float = 7.0  # lowest target temperature accepted, device unit
+    max_temp: float = 35.0  # highest target temperature accepted, device unit
+    temp_step: float = 1.0  # target temperatures are multiples of this, device unit
+    mode_command_topic: str = ""
+    mode_command_template: str = ""
+    modes: tuple[str, ...] = DEFAULT_HVAC_MODES
+    unit_of_measurement: str = ""  # sensor; climate: the temperature unit when declared
+    value_template: str = ""  # kept as text, never rendered
 
     @classmethod
     def from_config(cls, cfg: EntityConfig) -> Entity:
@@ -67,13 +114,53 @@ class Entity:
             brightness_command_topic=cfg.brightness_command_topic,
             brightness_scale=cfg.brightness_scale,
             device_class=cfg.device_class,
+            unique_id=cfg.unique_id,
+            source="config",
+            json_attributes_topic=cfg.json_attributes_topic,
+            on_command_type=cfg.on_command_type,
+            brightness_command_template=cfg.brightness_command_template,
+            command_template=cfg.command_template,
+            percentage_command_topic=cfg.percentage_command_topic,
+            percentage_command_template=cfg.percentage_command_template,
+            speed_range_min=cfg.speed_range_min,
+            speed_range_max=cfg.speed_range_max,
+            payload_open=cfg.payload_open,
+            payload_close=cfg.payload_close,
+            payload_stop=cfg.payload_stop,
+            set_position_topic=cfg.set_position_topic,
+            set_position_template=cfg.set_position_template,
+            position_open=cfg.position_open,
+            position_closed=cfg.position_closed,
+            payload_lock=cfg.payload_lock,
+            payload_unlock=cfg.payload_unlock,
+            temperature_command_topic=cfg.temperature_command_topic,
+            temperature_command_template=cfg.temperature_command_template,
+            min_temp=cfg.min_temp,
+            max_temp=cfg.max_temp,
+            temp_step=cfg.temp_step,
+            mode_command_topic=cfg.mode_command_topic,
+            mode_command_template=cfg.mode_command_template,
+            modes=tuple(cfg.modes),
+            unit_of_measurement=cfg.unit_of_measurement,
+            value_template=cfg.value_template,
         )
 
     @property
     def dimmable(self) -> bool:
-        return self.domain == "light" and (
-            self.schema == "json" or bool(self.brightness_command_topic)
-        )
+        if self.domain != "light":
+            return False
+        return self.brightness if self.schema == "json" else bool(self.brightness_command_topic)
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The services this entity can carry out, given the topics it declares."""
+        return available_services(self)
+
+    @property
+    def commandable(self) -> bool:
+        """Whether any service can reach the device (a sensor, or an entity declared
+        without a command topic, can't)."""
+        return bool(self.services)
 
 
 class EntityRegistry:
@@ -110,73 +197,3 @@ class EntityRegistry:
             names.extend([entity.name, *entity.aliases])
         names.extend(self.areas().values())
         return list(dict.fromkeys(n for n in names if n))
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """A validated home action, as mirrored on ``hearth/<id>/action``."""
-
-    entity_id: str
-    service: str
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class MqttMessage:
-    topic: str
-    payload: str
-    qos: int = 1
-    retain: bool = False
-
-
-def _compact(obj: Mapping[str, Any]) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
-def _brightness_pct(entity: Entity, data: Mapping[str, Any]) -> int | None:
-    if "brightness_pct" not in data:
-        return None
-    value = data["brightness_pct"]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-        raise ActionError(
-            "bad_value", f"brightness for {entity.name} must be 0 to 100 percent, not {value!r}"
-        )
-    if not entity.dimmable:
-        raise ActionError("not_dimmable", f"The {entity.name} can't be dimmed.")
-    return round(value)
-
-
-def build_messages(entity: Entity, action: Action) -> list[MqttMessage]:
-    """The messages that carry out ``action`` on ``entity``, in publish order.
-
-    Light, default schema: ``payload_on``/``payload_off`` on ``command_topic``; a brightness goes
-    to ``brightness_command_topic`` scaled by ``brightness_scale``, then ``payload_on`` (Home
-    Assistant's ``on_command_type: last``). Light, ``json`` schema: ``{"state":"ON",
-    "brightness":…}`` on ``command_topic``. Switch and fan: ``payload_on``/``payload_off``.
-    """
-    if entity.entity_id != action.entity_id:
-        raise ActionError("entity_mismatch", f"action for {action.entity_id} on {entity.entity_id}")
-    if entity.domain not in SWITCHABLE:
-        raise ActionError("unsupported", f"Hearth can't control the {entity.name} yet.")
-    if action.service not in ("turn_on", "turn_off"):
-        raise ActionError("unsupported", f"{entity.name} has no service {action.service!r}.")
-    if not entity.command_topic:
-        raise ActionError("no_command_topic", f"The {entity.name} has no command topic.")
-    unknown = set(action.data) - {"brightness_pct"}
-    if unknown:
-        raise ActionError("bad_value", f"unknown action data {sorted(unknown)} for {entity.name}")
-    pct = _brightness_pct(entity, action.data) if action.service == "turn_on" else None
-    turn_on = action.service == "turn_on" and pct != 0
-    if entity.domain == "light" and entity.schema == "json":
-        body: dict[str, Any] = {"state": "ON" if turn_on else "OFF"}
-        if turn_on and pct is not None:
-            body["brightness"] = round(pct * entity.brightness_scale / 100)
-        return [MqttMessage(entity.command_topic, _compact(body))]
-    if not turn_on:
-        return [MqttMessage(entity.command_topic, entity.payload_off)]
-    messages = []
-    if pct is not None:
-        level = round(pct * entity.brightness_scale / 100)
-        messages.append(MqttMessage(entity.brightness_command_topic, str(level)))
-    messages.append(MqttMessage(entity.command_topic, entity.payload_on))
-    return messages

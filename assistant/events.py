@@ -24,6 +24,7 @@ __all__ = [
     "Event",
     "EventBus",
     "IntentMatched",
+    "ListenStarted",
     "Reply",
     "SpeechEnded",
     "SpeechFinished",
@@ -59,6 +60,7 @@ class EndReason(StrEnum):
     MAX_LENGTH = "max_length"  # cut at vad.max_command_s
     NO_SPEECH = "no_speech"  # nothing said within vad.no_speech_s of the wake word
     END_OF_INPUT = "end_of_input"  # the audio source ended mid-command
+    CANCELLED = "cancelled"  # cmd/cancel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +88,14 @@ class WakeDetected(Event):
     score: float
     audio_s: float
     wake_ms: float  # mean detector time per 80 ms frame
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListenStarted(Event):
+    """A turn opened without the wake word (``cmd/listen``)."""
+
+    type: ClassVar[str] = "listen"
+    trigger: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +137,7 @@ class ActionPublished(Event):
     data: dict[str, Any]
     messages: tuple[tuple[str, str], ...]  # (topic, payload) in publish order
     publish_ms: float
+    queued: bool = False  # the broker was away: sent when it is back, if within the TTL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

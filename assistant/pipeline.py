@@ -15,6 +15,8 @@ on the bus, and every turn ends with a :class:`TurnFinished`, whatever happened.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 import uuid
 from collections import deque
@@ -24,8 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .audio import FRAME_MS, AudioSink, AudioSource
+from .commands import Ask, Cancel, Command, Listen, Mute, Say
 from .config import Config
-from .entities import Action, EntityRegistry, build_messages
+from .devices import Home
+from .entities import Action, build_messages
 from .errors import ActionError, HearthError
 from .events import (
     ActionPublished,
@@ -34,6 +38,7 @@ from .events import (
     EndReason,
     EventBus,
     IntentMatched,
+    ListenStarted,
     Reply,
     SpeechEnded,
     SpeechFinished,
@@ -44,7 +49,7 @@ from .events import (
     TurnFinished,
     WakeDetected,
 )
-from .mqtt import ActionPublisher
+from .mqtt import ActionPublisher, Delivery
 from .router import Router, RouteResult
 from .skill import SkillCall, SkillContext, SkillRegistry
 from .stt import SpeechToText, strip_wake_phrase
@@ -61,6 +66,7 @@ _TAIL_FRAMES = 4  # speech this long after the wake-up may still be the wake phr
 SORRY = "Sorry, I didn't understand."
 SORRY_NOT_HEARD = "Sorry, I didn't catch that."
 SORRY_FAILED = "Sorry, something went wrong."
+QUEUED_REPLY = "The home hub isn't answering. I'll send that as soon as it's back."
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +101,7 @@ class Pipeline:
         bus: EventBus,
         router: Router,
         skills: SkillRegistry,
-        entities: EntityRegistry,
+        home: Home,
         publisher: ActionPublisher,
         wake: WakeDetector | None = None,
         endpointer: Endpointer | None = None,
@@ -107,20 +113,24 @@ class Pipeline:
         self.bus = bus
         self.router = router
         self.skills = skills
-        self.entities = entities
+        self.home = home
         self.publisher = publisher
         self.wake = wake
         self.endpointer = endpointer
         self.stt = stt
         self.tts = tts
         self.sink = sink
-        self.context = SkillContext(entities=entities, language=config.assistant.language)
-        self._hints = entities.spoken_names()
+        self.muted = False
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._cancelled = threading.Event()
 
     # -- audio in ----------------------------------------------------------------------------
 
     def run(self, source: AudioSource) -> int:
-        """Consume the source until it ends; returns the number of turns taken."""
+        """Consume the source until it ends; returns the number of turns taken.
+
+        Between frames, commands submitted from MQTT run here, in the audio thread.
+        """
         assert self.wake is not None and self.endpointer is not None and self.stt is not None
         pre_roll: deque[np.ndarray] = deque(
             maxlen=max(1, round(self.config.audio.pre_roll_s / _FRAME_S))
@@ -131,9 +141,17 @@ class Pipeline:
         wake_frames = 0
         turns = 0
         gate = WakeGate(self.config.wake.threshold, self.config.wake.refractory_s)
-        self._set_state(AssistantState.IDLE)
+        self._set_state(self._idle_state())
         for frame in frames:
             audio_s += _FRAME_S
+            if not self._commands.empty():
+                turns_before = turns
+                audio_s, turns = self._run_commands(frames, audio_s, turns)
+                if turns != turns_before:
+                    pre_roll.clear()
+                    self.wake.reset()
+            if self.muted:
+                continue
             started = time.perf_counter()
             score = self.wake.score(frame)
             wake_time_s += time.perf_counter() - started
@@ -142,7 +160,7 @@ class Pipeline:
             if not gate.fire(score, audio_s):
                 continue
             turns += 1
-            record = TurnRecord(turn=uuid.uuid4().hex[:12])
+            record = self._new_turn()
             record.timings_ms["wake"] = 1000 * wake_time_s / wake_frames
             self.bus.emit(
                 WakeDetected(
@@ -156,7 +174,58 @@ class Pipeline:
             audio_s = self._voice_turn(record, frames, list(pre_roll), audio_s)
             pre_roll.clear()
             self.wake.reset()
+        audio_s, turns = self._run_commands(iter(()), audio_s, turns)
         return turns
+
+    # -- commands from MQTT ------------------------------------------------------------------
+
+    def submit(self, command: Command) -> None:
+        """Hand over a command from another thread. ``Cancel`` acts at once; the others run in
+        the audio thread between frames."""
+        if isinstance(command, Cancel):
+            self.cancel()
+        else:
+            self._commands.put(command)
+
+    def cancel(self) -> None:
+        """Stop speaking and end the turn in progress."""
+        self._cancelled.set()
+        stop = getattr(self.sink, "cancel", None)
+        if callable(stop):
+            stop()
+
+    def _run_commands(
+        self, frames: Iterator[np.ndarray], audio_s: float, turns: int
+    ) -> tuple[float, int]:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return audio_s, turns
+            if isinstance(command, Mute):
+                self.muted = command.on
+                self._set_state(self._idle_state())
+            elif isinstance(command, Say):
+                record = self._new_turn()
+                try:
+                    self._speak(record, command.text)
+                finally:
+                    self._finish(record)
+            elif isinstance(command, Ask):
+                turns += 1
+                self.run_text(command.text)
+            elif isinstance(command, Listen):
+                turns += 1
+                record = self._new_turn()
+                self.bus.emit(ListenStarted(turn=record.turn, trigger="mqtt"))
+                audio_s = self._voice_turn(record, frames, [], audio_s)
+
+    def _new_turn(self) -> TurnRecord:
+        self._cancelled.clear()
+        return TurnRecord(turn=uuid.uuid4().hex[:12])
+
+    def _idle_state(self) -> AssistantState:
+        return AssistantState.MUTED if self.muted else AssistantState.IDLE
 
     def _voice_turn(
         self,
@@ -174,16 +243,15 @@ class Pipeline:
             if early is not None:
                 endpoint_ms = 1000 * self.config.vad.early_match_s
             record.timings_ms["endpoint"] = endpoint_ms
-            if not self.endpointer.speech_seen:
+            if reason is EndReason.CANCELLED or not self.endpointer.speech_seen:
+                if reason is not EndReason.CANCELLED:
+                    reason = EndReason.NO_SPEECH
                 self.bus.emit(
                     SpeechEnded(
-                        turn=record.turn,
-                        reason=EndReason.NO_SPEECH,
-                        speech_s=0.0,
-                        endpoint_ms=endpoint_ms,
+                        turn=record.turn, reason=reason, speech_s=0.0, endpoint_ms=endpoint_ms
                     )
                 )
-                record.outcome = "no_speech"
+                record.outcome = reason.value
                 return audio_s
             keep = len(command) - max(
                 0, round((self.endpointer.trailing_silence_s - 0.3) / _FRAME_S)
@@ -249,6 +317,8 @@ class Pipeline:
             audio_s += _FRAME_S
             command.append(frame)
             reason = endpointer.feed(frame)
+            if self._cancelled.is_set():
+                return command, EndReason.CANCELLED, None, audio_s
             if not settled:
                 if not endpointer.in_speech:
                     del command[:-1]
@@ -286,7 +356,7 @@ class Pipeline:
     def _transcribe(self, audio: np.ndarray) -> tuple[str, float]:
         assert self.stt is not None and self.wake is not None
         started = time.perf_counter()
-        text = self.stt.transcribe(audio, self._hints)
+        text = self.stt.transcribe(audio, self.home.registry().spoken_names())
         text = strip_wake_phrase(text, self.wake.name)
         return text, 1000 * (time.perf_counter() - started)
 
@@ -294,7 +364,8 @@ class Pipeline:
 
     def run_text(self, text: str) -> TurnRecord:
         """One turn from text, as if spoken after the wake word."""
-        record = TurnRecord(turn=uuid.uuid4().hex[:12], processing_started=time.perf_counter())
+        record = self._new_turn()
+        record.processing_started = time.perf_counter()
         try:
             self.bus.emit(Transcript(turn=record.turn, text=text, stt_ms=0.0))
             self._answer(record, text, None)
@@ -347,7 +418,15 @@ class Pipeline:
             )
             self._speak(record, SORRY)
             return
-        result = skill.run(SkillCall(route.intent, route.slots, text, record.turn), self.context)
+        context = SkillContext(
+            entities=self.home.registry(),
+            state=self.home.state,
+            language=self.config.assistant.language,
+        )
+        result = skill.run(SkillCall(route.intent, route.slots, text, record.turn), context)
+        if self._cancelled.is_set():
+            record.outcome = "cancelled"
+            return
         speech = result.speech
         if not result.success:
             record.outcome = "skill_failed"
@@ -355,22 +434,22 @@ class Pipeline:
             refusal = self._act(record, action)
             if refusal is not None:
                 speech = refusal
-                record.outcome = "action_failed"
-                break
+                if record.outcome != "queued":
+                    break
         self._speak(record, speech)
 
     def _act(self, record: TurnRecord, action: Action) -> str | None:
         """Validate and publish one action; returns what to say instead if it failed."""
         started = time.perf_counter()
-        entity = self.entities.get(action.entity_id)
+        entity = self.home.registry().get(action.entity_id)
         try:
             if entity is None:
                 raise ActionError("unknown_entity", f"There is no device {action.entity_id}.")
             messages = build_messages(entity, action)
-            for message in messages:
-                self.publisher.publish(message)
+            deliveries = [self.publisher.publish(message) for message in messages]
             self.publisher.mirror(action, record.turn)
         except ActionError as err:
+            record.outcome = "action_failed"
             self.bus.emit(
                 ActionRefused(
                     turn=record.turn,
@@ -382,8 +461,9 @@ class Pipeline:
             )
             return err.message
         now = time.perf_counter()
+        queued = Delivery.QUEUED in deliveries
         record.timings_ms["action"] = 1000 * (now - started)
-        if "to_publish" not in record.timings_ms:
+        if "to_publish" not in record.timings_ms and not queued:
             record.timings_ms["to_publish"] = self._since_speech_end(record, now)
         self.bus.emit(
             ActionPublished(
@@ -393,8 +473,12 @@ class Pipeline:
                 data=dict(action.data),
                 messages=tuple((m.topic, m.payload) for m in messages),
                 publish_ms=record.timings_ms["action"],
+                queued=queued,
             )
         )
+        if queued:
+            record.outcome = "queued"
+            return QUEUED_REPLY
         return None
 
     def _since_speech_end(self, record: TurnRecord, now: float) -> float:
@@ -412,6 +496,9 @@ class Pipeline:
         started = time.perf_counter()
         samples = 0
         for index, audio in enumerate(self.tts.sentences(text)):
+            if self._cancelled.is_set():
+                record.outcome = "cancelled"
+                break
             if index == 0:
                 now = time.perf_counter()
                 record.timings_ms["tts_first_audio"] = 1000 * (now - started)
@@ -425,7 +512,8 @@ class Pipeline:
                 self._fail(record, "speaker_failed", f"cannot play the reply: {err}")
                 return
             samples += len(audio)
-        self.sink.drain()
+        if not self._cancelled.is_set():
+            self.sink.drain()
         self.bus.emit(SpeechFinished(turn=record.turn, audio_s=samples / self.tts.sample_rate_hz))
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -443,7 +531,7 @@ class Pipeline:
                 timings_ms={k: round(v, 1) for k, v in record.timings_ms.items()},
             )
         )
-        self._set_state(AssistantState.IDLE)
+        self._set_state(self._idle_state())
 
     def _set_state(self, state: AssistantState) -> None:
         self.bus.emit(StateChanged(turn=None, state=state))

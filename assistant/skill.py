@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from .devices import EntityState
 from .entities import Action, EntityRegistry
 from .errors import ConfigError
 
@@ -46,11 +47,16 @@ class SkillCall:
     turn: str | None = None
 
 
+def _no_state(entity_id: str) -> EntityState | None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SkillContext:
-    """What a skill may read: the known entities, the clock and the language."""
+    """What a skill may read: the known entities, their latest states, the clock, the language."""
 
     entities: EntityRegistry
+    state: Callable[[str], EntityState | None] = _no_state
     now: Callable[[], datetime] = datetime.now
     language: str = "en"
 

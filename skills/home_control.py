@@ -1,11 +1,46 @@
-"""Home control: on, off and brightness for lights, switches and fans."""
+"""Home control: lights, switches and fans on and off, brightness, fan speed, covers, locks,
+thermostats and scenes."""
 
 from __future__ import annotations
 
-from assistant.entities import SWITCHABLE, Action, Entity
+from typing import Any
+
+from assistant.entities import Action, Entity
 from assistant.skill import Risk, SkillCall, SkillContext, SkillResult
 
-_PLURAL = {"light": "lights", "switch": "switches", "fan": "fans"}
+_PLURAL = {"light": "lights", "switch": "switches", "fan": "fans", "cover": "covers"}
+
+# intent -> the domains it may act on
+_DOMAINS = {
+    "HassTurnOn": frozenset({"light", "switch", "fan", "cover", "lock", "scene"}),
+    "HassTurnOff": frozenset({"light", "switch", "fan", "cover", "lock"}),
+    "HassLightSet": frozenset({"light"}),
+    "HassSetPosition": frozenset({"cover"}),
+    "HassFanSetSpeed": frozenset({"fan"}),
+    "HassClimateSetTemperature": frozenset({"climate"}),
+}
+# with no name and no domain in the sentence, an area means these
+_AREA_DEFAULT = frozenset({"light", "switch", "fan"})
+
+_ON = {
+    "cover": ("open_cover", "Opened"),
+    "lock": ("lock", "Locked"),
+    "scene": ("turn_on", "Activated"),
+}
+_OFF = {"cover": ("close_cover", "Closed"), "lock": ("unlock", "Unlocked")}
+
+SENSITIVE_COVERS = frozenset({"garage", "door", "gate"})
+
+
+def needs_confirmation(entity: Entity, service: str) -> bool:
+    """Unlocking a lock, and opening a garage door, door or gate, are asked about first."""
+    if entity.domain == "lock" and service == "unlock":
+        return True
+    return (
+        entity.domain == "cover"
+        and service in ("open_cover", "set_cover_position")
+        and (entity.device_class in SENSITIVE_COVERS)
+    )
 
 
 def _targets(call: SkillCall, context: SkillContext, domains: frozenset[str]) -> list[Entity]:
@@ -14,8 +49,14 @@ def _targets(call: SkillCall, context: SkillContext, domains: frozenset[str]) ->
         entity = context.entities.get(str(slots["name"]))
         return [entity] if entity is not None and entity.domain in domains else []
     if "area" in slots:
-        wanted = {str(slots["domain"])} & domains if "domain" in slots else set(domains)
-        return context.entities.in_area(str(slots["area"]), wanted)
+        if "domain" in slots:
+            wanted = {str(slots["domain"])} & domains
+        else:
+            wanted = set(domains if len(domains) == 1 else _AREA_DEFAULT & domains)
+        found = context.entities.in_area(str(slots["area"]), wanted)
+        if "device_class" in slots:
+            found = [e for e in found if e.device_class == slots["device_class"]]
+        return found
     return []
 
 
@@ -23,34 +64,93 @@ def _describe(entities: list[Entity]) -> str:
     if len(entities) == 1:
         return f"the {entities[0].name}"
     domains = {e.domain for e in entities}
-    what = _PLURAL[domains.pop()] if len(domains) == 1 else "devices"
+    what = _PLURAL.get(domains.pop(), "devices") if len(domains) == 1 else "devices"
     return f"the {what} in the {entities[0].area_name.lower()}"
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class HomeControlSkill:
     name = "home_control"
-    description = "Turn lights, switches and fans on or off and set a light's brightness."
-    intents = ("HassTurnOn", "HassTurnOff", "HassLightSet")
-    risk = Risk.SAFE
+    description = (
+        "Turn lights, switches and fans on or off, set brightness and fan speed, open, close and "
+        "position covers, lock doors, set a thermostat, activate scenes."
+    )
+    intents = tuple(_DOMAINS)
+    risk = Risk.SAFE  # the few sensitive actions are caught by needs_confirmation()
 
     def run(self, call: SkillCall, context: SkillContext) -> SkillResult:
-        domains = frozenset({"light"}) if call.intent == "HassLightSet" else SWITCHABLE
-        entities = _targets(call, context, domains)
+        entities = _targets(call, context, _DOMAINS[call.intent])
         if not entities:
             return SkillResult("I couldn't find that device.", success=False)
         what = _describe(entities)
+        planned = self._plan(call, entities)
+        if isinstance(planned, str):
+            return SkillResult(planned, success=False)
+        actions, speech = planned
+        for action, entity in zip(actions, entities, strict=True):
+            if needs_confirmation(entity, action.service):
+                return SkillResult(
+                    f"For safety I only do that for the {entity.name} after you confirm, and I "
+                    "can't ask for a confirmation yet. Please use the device itself.",
+                    success=False,
+                )
+        return SkillResult(speech.format(what=what), actions)
+
+    def _plan(
+        self, call: SkillCall, entities: list[Entity]
+    ) -> tuple[tuple[Action, ...], str] | str:
+        slots = call.slots
         if call.intent == "HassLightSet":
-            if "brightness" not in call.slots:
-                return SkillResult("Sorry, I can only set the brightness.", success=False)
-            pct = max(0, min(100, round(float(call.slots["brightness"]))))
-            actions = tuple(
-                Action(e.entity_id, "turn_on", {"brightness_pct": pct}) for e in entities
+            pct = _number(slots.get("brightness"))
+            if pct is None:
+                return "Sorry, I can only set the brightness so far."
+            pct = max(0, min(100, round(pct)))
+            data = {"brightness_pct": pct}
+            return tuple(Action(e.entity_id, "turn_on", data) for e in entities), (
+                f"Set {{what}} to {pct} percent."
             )
-            return SkillResult(f"Set {what} to {pct} percent.", actions)
-        service = "turn_on" if call.intent == "HassTurnOn" else "turn_off"
-        actions = tuple(Action(e.entity_id, service) for e in entities)
-        verb = "Turned on" if service == "turn_on" else "Turned off"
-        return SkillResult(f"{verb} {what}.", actions)
+        if call.intent == "HassFanSetSpeed":
+            pct = _number(slots.get("percentage"))
+            if pct is None:
+                return "Sorry, I didn't catch the speed."
+            pct = max(0, min(100, round(pct)))
+            data = {"percentage": pct}
+            return tuple(Action(e.entity_id, "set_percentage", data) for e in entities), (
+                f"Set {{what}} to {pct} percent."
+            )
+        if call.intent == "HassSetPosition":
+            pct = _number(slots.get("position"))
+            if pct is None:
+                return "Sorry, I didn't catch the position."
+            pct = max(0, min(100, round(pct)))
+            data = {"position": pct}
+            return tuple(Action(e.entity_id, "set_cover_position", data) for e in entities), (
+                f"Set {{what}} to {pct} percent open."
+            )
+        if call.intent == "HassClimateSetTemperature":
+            degrees = _number(slots.get("temperature"))
+            if degrees is None:
+                return "Sorry, I didn't catch the temperature."
+            climate: dict[str, Any] = {"temperature": degrees}
+            shown = f"{degrees:g}"
+            return tuple(Action(e.entity_id, "set_temperature", climate) for e in entities), (
+                f"Set {{what}} to {shown} degrees."
+            )
+        table = _ON if call.intent == "HassTurnOn" else _OFF
+        default = (
+            ("turn_on", "Turned on") if call.intent == "HassTurnOn" else ("turn_off", "Turned off")
+        )
+        services = {table.get(e.domain, default) for e in entities}
+        if len(services) != 1:
+            return "Please ask for those devices one at a time."
+        service, verb = services.pop()
+        return tuple(Action(e.entity_id, service) for e in entities), f"{verb} {{what}}."
 
 
 SKILLS = (HomeControlSkill(),)

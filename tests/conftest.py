@@ -17,6 +17,21 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+def publish_retained(port: int, messages: list[tuple[str, str]]) -> None:
+    """Publish retained messages (as devices do for discovery and state) and wait for them."""
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"dev-{time.time_ns()}")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        for topic, payload in messages:
+            client.publish(topic, payload, qos=1, retain=True).wait_for_publish(5)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -30,14 +45,22 @@ class Broker:
     port: int
     workdir: Path
     process: subprocess.Popen[bytes] | None = None
+    persistent: bool = False  # keep sessions and queued QoS 1 messages across a restart
 
     def start(self) -> None:
         mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(mosquitto).exists():
             pytest.fail("mosquitto is not installed: apt-get install mosquitto (make test does)")
         conf = self.workdir / f"mosquitto-{self.port}.conf"
+        persistence = (
+            f"persistence true\npersistence_location {self.workdir}/\n"
+            if self.persistent
+            else "persistence false\n"
+        )
+        # started as root, mosquitto would switch to its own user, which cannot read pytest's
+        # private temporary folders; "user root" keeps it as whoever started it
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\nuser root\n{persistence}"
         )
         self.process = subprocess.Popen(
             [mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -69,9 +92,13 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 @dataclass
 class Recorder:
-    """Subscribes to ``#`` and keeps every message: (topic, payload, retain)."""
+    """Subscribes to ``#`` and keeps every message: (topic, payload, retain).
+
+    With ``client_id`` set, the session is persistent, so messages published while the recorder
+    is reconnecting after a broker restart are still delivered to it."""
 
     port: int
+    client_id: str = ""
     messages: list[tuple[str, str, bool]] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
 
@@ -81,8 +108,11 @@ class Recorder:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=f"rec-{time.time_ns()}"
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=self.client_id or f"rec-{time.time_ns()}",
+            clean_session=not self.client_id,
         )
+        self.client.reconnect_delay_set(0.2, 1)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *a: self._ready.set()
         self.client.on_message = self._on_message
@@ -96,8 +126,15 @@ class Recorder:
     def _on_message(self, client, userdata, message) -> None:  # type: ignore[no-untyped-def]
         try:
             with self._lock:
+                entry = (message.topic, message.payload.decode("utf-8", "replace"))
+                if message.dup and any(m[:2] == entry for m in self.messages):
+                    return  # the broker redelivered what it had not seen acknowledged (QoS 1)
                 self.messages.append(
-                    (message.topic, message.payload.decode("utf-8"), bool(message.retain))
+                    (
+                        message.topic,
+                        message.payload.decode("utf-8", "replace"),
+                        bool(message.retain),
+                    )
                 )
         except Exception as err:  # recorded, and asserted empty by the tests
             self.errors.append(err)
@@ -114,6 +151,15 @@ class Recorder:
                 return found
             time.sleep(0.05)
         return self.on(topic)
+
+    def wait_value(self, topic: str, value: str, timeout_s: float = 10) -> bool:
+        """Wait until ``value`` has been received on ``topic``."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if value in self.on(topic):
+                return True
+            time.sleep(0.05)
+        return False
 
     def close(self) -> None:
         self.client.loop_stop()

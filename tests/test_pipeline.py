@@ -19,7 +19,7 @@ from assistant.events import (
     TurnFinished,
     event_to_json,
 )
-from assistant.mqtt import MemoryPublisher
+from assistant.mqtt import Delivery, MemoryPublisher
 
 LIGHT = EntityConfig.model_validate(
     {
@@ -38,10 +38,10 @@ class Publisher(MemoryPublisher):
         super().__init__()
         self.fail = fail
 
-    def publish(self, message: MqttMessage) -> None:
+    def publish(self, message: MqttMessage) -> Delivery:
         if self.fail:
             raise ActionError("broker_unreachable", "I can't reach the home hub.")
-        super().publish(message)
+        return super().publish(message)
 
 
 Source = ArraySource
