@@ -2,8 +2,8 @@
 
 Discovery results and state messages arrive on the MQTT thread; the pipeline reads immutable
 snapshots. Every change to the set of entities notifies the listeners (the router's slot lists,
-the speech-recognition hints). Entities from the configuration override discovered ones with the
-same ``unique_id``-derived entity id.
+the speech-recognition hints). An entity from the configuration replaces a discovered one with the
+same ``unique_id`` or entity id.
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ class Home:
 
     def _build(self) -> EntityRegistry:
         merged: dict[str, Entity] = {}
+        overridden = {e.unique_id for e in self._configured.values() if e.unique_id}
         for entity in self._discovered.values():
-            if self._exposed(entity):
+            if entity.unique_id not in overridden and self._exposed(entity):
                 merged[entity.entity_id] = entity
         merged.update(self._configured)  # the configuration wins, and is always exposed
         return EntityRegistry(merged.values())

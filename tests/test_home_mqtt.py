@@ -302,3 +302,73 @@ def test_cmd_api_and_a_broker_restart(tmp_path: Path, home_broker: Broker) -> No
         if daemon.process.poll() is None:
             daemon.process.kill()
         recorder.close()
+
+
+def test_configured_entity_overrides_discovery(tmp_path: Path, home_broker: Broker) -> None:
+    override = (
+        '\n[[entities]]\ndomain = "switch"\nname = "Espresso Machine"\nunique_id = "1A2B3C_RL_1"\n'
+        'command_topic = "cmnd/tasmota_1A2B3C/POWER"\npayload_on = "1"\npayload_off = "0"\n'
+    )
+    config = config_file(tmp_path, home_broker.port, "a4", override)
+    recorder = Recorder(home_broker.port)
+    try:
+        old = run_hearth("ask", "--config", str(config), "turn on the coffee maker")
+        assert old.stdout.strip() == "Sorry, I didn't understand."
+        new = run_hearth("ask", "--config", str(config), "turn on the espresso machine")
+        assert new.stdout.strip() == "Turned on the Espresso Machine."
+        assert recorder.wait_for("cmnd/tasmota_1A2B3C/POWER") == ["1"]
+    finally:
+        recorder.close()
+
+
+def test_spoken_command_to_a_discovered_device(tmp_path: Path, home_broker: Broker) -> None:
+    from speech import write_wav
+
+    wav = write_wav(
+        tmp_path / "in.wav",
+        utterance(1.0, "Hey Jarvis.", 0.6, "Turn on the living room lamp.", 2.0),
+    )
+    recorder = Recorder(home_broker.port)
+    try:
+        result = run_hearth(
+            "run",
+            "--config",
+            str(config_file(tmp_path, home_broker.port, "a5")),
+            "--input",
+            str(wav),
+            "--output",
+            str(tmp_path / "out.wav"),
+        )
+        assert result.returncode == 0, result.stderr
+        assert recorder.wait_for("zigbee2mqtt/Living Room Lamp/set") == ['{"state":"ON"}']
+    finally:
+        recorder.close()
+
+
+def test_broker_down_at_start(tmp_path: Path) -> None:
+    port = free_port()
+    kettle = (
+        '\n[[entities]]\ndomain = "switch"\nname = "Kettle"\nunique_id = "kettle"\n'
+        'command_topic = "home/kettle/set"\n'
+    )
+    daemon = Daemon(config_file(tmp_path, port, "late", kettle))
+    broker = Broker(port, tmp_path)
+    try:
+        daemon.wait_line("ready in")
+        daemon.say(utterance("Hey Jarvis.", 0.5, "Turn on the kettle.", 1.0))
+        daemon.wait_line("I can't reach the home hub.")
+        broker.start()
+        recorder = Recorder(port)
+        try:
+            assert recorder.wait_value("hearth/late/availability", "online", timeout_s=30)
+            mark = len(daemon.lines)
+            daemon.say(utterance("Hey Jarvis.", 0.5, "Turn on the kettle.", 1.0))
+            daemon.wait_line("Turned on the Kettle.", after=mark)
+            assert recorder.wait_for("home/kettle/set") == ["ON"]
+        finally:
+            recorder.close()
+        assert daemon.stop() == 0
+    finally:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+        broker.stop()
