@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .actions import perform
 from .audio import FRAME_MS, AudioSink, AudioSource
 from .commands import Ask, Cancel, Command, Listen, Mute, Say
 from .config import Config
 from .devices import Home
-from .entities import Action, build_messages
-from .errors import ActionError, HearthError
+from .entities import Action
+from .errors import HearthError
 from .events import (
-    ActionPublished,
-    ActionRefused,
     AssistantState,
     EndReason,
     EventBus,
@@ -49,19 +48,18 @@ from .events import (
     TurnFinished,
     WakeDetected,
 )
-from .mqtt import ActionPublisher, Delivery
+from .mqtt import ActionPublisher
 from .router import Router, RouteResult
 from .skill import SkillCall, SkillContext, SkillRegistry
 from .stt import SpeechToText, strip_wake_phrase
 from .tts import TextToSpeech
-from .vad import Endpointer
+from .vad import Endpointer, capture_command
 from .wake import WakeDetector, WakeGate
 
 __all__ = ["SORRY", "Pipeline", "TurnRecord"]
 
 _LOGGER = logging.getLogger(__name__)
 _FRAME_S = FRAME_MS / 1000
-_TAIL_FRAMES = 4  # speech this long after the wake-up may still be the wake phrase (320 ms)
 
 SORRY = "Sorry, I didn't understand."
 SORRY_NOT_HEARD = "Sorry, I didn't catch that."
@@ -293,56 +291,17 @@ class Pipeline:
     def _listen(
         self, frames: Iterator[np.ndarray], pre_roll: list[np.ndarray], audio_s: float
     ) -> tuple[list[np.ndarray], EndReason, _Early | None, float]:
-        """Frames of the command until the endpointer closes it.
-
-        The command keeps the pre-roll when speech runs straight on from the wake word (one
-        breath). If the first silence comes within ``_TAIL_FRAMES`` of the wake-up, what came
-        before it is the end of the wake phrase: the command starts at that silence instead.
-
-        During the trailing silence, after ``vad.early_match_s``, the audio so far is
-        transcribed; a complete sentence-template match ends the turn there instead of after
-        ``silence_s``.
-        """
+        """The command's frames, why it ended, and an early match if there was one."""
         assert self.endpointer is not None
-        endpointer = self.endpointer
-        endpointer.start()
-        for frame in pre_roll:
-            endpointer.vad.speech_probability(frame)  # prime the VAD's state, not the decision
-        command = list(pre_roll)
-        early_s = self.config.vad.early_match_s
-        tried_early = settled = False
-        tail_frames = 0
-        reason: EndReason | None = None
-        for frame in frames:
-            audio_s += _FRAME_S
-            command.append(frame)
-            reason = endpointer.feed(frame)
-            if self._cancelled.is_set():
-                return command, EndReason.CANCELLED, None, audio_s
-            if not settled:
-                if not endpointer.in_speech:
-                    del command[:-1]
-                    endpointer.forget_speech()
-                    settled = True
-                else:
-                    tail_frames += 1
-                    settled = tail_frames > _TAIL_FRAMES
-            if endpointer.in_speech:
-                tried_early = False
-            if (
-                reason is None
-                and early_s > 0
-                and not tried_early
-                and endpointer.speech_seen
-                and endpointer.trailing_silence_s >= early_s - 1e-9
-            ):
-                tried_early = True
-                early = self._try_early(command)
-                if early is not None:
-                    return command, EndReason.EARLY_MATCH, early, audio_s
-            if reason is not None:
-                return command, reason, None, audio_s
-        return command, EndReason.END_OF_INPUT, None, audio_s
+        capture = capture_command(
+            self.endpointer,
+            frames,
+            pre_roll,
+            early_match_s=self.config.vad.early_match_s,
+            try_early=self._try_early,
+            cancelled=self._cancelled,
+        )
+        return capture.frames, capture.reason, capture.early, audio_s + capture.consumed_s
 
     def _try_early(self, command: list[np.ndarray]) -> _Early | None:
         started = time.perf_counter()
@@ -439,46 +398,19 @@ class Pipeline:
         self._speak(record, speech)
 
     def _act(self, record: TurnRecord, action: Action) -> str | None:
-        """Validate and publish one action; returns what to say instead if it failed."""
-        started = time.perf_counter()
-        entity = self.home.registry().get(action.entity_id)
-        try:
-            if entity is None:
-                raise ActionError("unknown_entity", f"There is no device {action.entity_id}.")
-            messages = build_messages(entity, action)
-            deliveries = [self.publisher.publish(message) for message in messages]
-            self.publisher.mirror(action, record.turn)
-        except ActionError as err:
-            record.outcome = "action_failed"
-            self.bus.emit(
-                ActionRefused(
-                    turn=record.turn,
-                    entity_id=action.entity_id,
-                    service=action.service,
-                    code=err.code,
-                    message=err.message,
-                )
-            )
-            return err.message
-        now = time.perf_counter()
-        queued = Delivery.QUEUED in deliveries
-        record.timings_ms["action"] = 1000 * (now - started)
-        if "to_publish" not in record.timings_ms and not queued:
-            record.timings_ms["to_publish"] = self._since_speech_end(record, now)
-        self.bus.emit(
-            ActionPublished(
-                turn=record.turn,
-                entity_id=action.entity_id,
-                service=action.service,
-                data=dict(action.data),
-                messages=tuple((m.topic, m.payload) for m in messages),
-                publish_ms=record.timings_ms["action"],
-                queued=queued,
-            )
+        """Validate and publish one action; returns what to say instead if it did not go out."""
+        outcome = perform(
+            action, self.home.registry(), self.publisher, self.bus.emit, turn=record.turn
         )
-        if queued:
+        if outcome.refusal is not None:
+            record.outcome = "action_failed"
+            return outcome.refusal
+        record.timings_ms["action"] = outcome.publish_ms
+        if outcome.queued:
             record.outcome = "queued"
             return QUEUED_REPLY
+        if "to_publish" not in record.timings_ms:
+            record.timings_ms["to_publish"] = self._since_speech_end(record, outcome.done)
         return None
 
     def _since_speech_end(self, record: TurnRecord, now: float) -> float:

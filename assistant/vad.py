@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -12,11 +14,14 @@ from .errors import ModelError
 from .events import EndReason
 from .models import ModelFile
 
-__all__ = ["Endpointer", "SileroVad", "VoiceDetector"]
+__all__ = ["Capture", "Endpointer", "SileroVad", "VoiceDetector", "capture_command"]
 
 _WINDOW: Final = 512  # samples per Silero window at 16 kHz (32 ms)
 _CONTEXT: Final = 64  # samples of the previous window Silero v5/v6 expects in front
 _FRAME_S: Final = 0.08
+_TAIL_FRAMES: Final = 4  # speech this long after the wake-up may still be the wake phrase
+
+T = TypeVar("T")
 
 
 class VoiceDetector(Protocol):
@@ -123,3 +128,71 @@ class Endpointer:
         if self.elapsed_s >= self.config.max_command_s - 1e-9:
             return EndReason.MAX_LENGTH
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Capture(Generic[T]):
+    """A command's frames, why it ended, what an early attempt found, and the audio consumed."""
+
+    frames: list[np.ndarray]
+    reason: EndReason
+    early: T | None
+    consumed_s: float
+
+
+def capture_command(
+    endpointer: Endpointer,
+    frames: Iterator[np.ndarray],
+    pre_roll: list[np.ndarray],
+    *,
+    early_match_s: float,
+    try_early: Callable[[list[np.ndarray]], T | None],
+    cancelled: threading.Event,
+) -> Capture[T]:
+    """Read frames until the endpointer closes the command.
+
+    The command keeps the pre-roll when speech runs straight on from the wake word (one
+    breath). If the first silence comes within ``_TAIL_FRAMES`` of the wake-up, what came
+    before it is the end of the wake phrase: the command starts at that silence instead.
+
+    During the trailing silence, after ``early_match_s``, ``try_early`` gets the audio so far
+    (once per pause); if it returns something, the command ends there (``EARLY_MATCH``) instead
+    of after ``silence_s``.
+    """
+    endpointer.start()
+    for frame in pre_roll:
+        endpointer.vad.speech_probability(frame)  # prime the VAD's state, not the decision
+    command = list(pre_roll)
+    consumed_s = 0.0
+    tried_early = settled = False
+    tail_frames = 0
+    for frame in frames:
+        consumed_s += _FRAME_S
+        command.append(frame)
+        reason = endpointer.feed(frame)
+        if cancelled.is_set():
+            return Capture(command, EndReason.CANCELLED, None, consumed_s)
+        if not settled:
+            if not endpointer.in_speech:
+                del command[:-1]
+                endpointer.forget_speech()
+                settled = True
+            else:
+                tail_frames += 1
+                settled = tail_frames > _TAIL_FRAMES
+        if endpointer.in_speech:
+            tried_early = False
+        if (
+            reason is None
+            and early_match_s > 0
+            and not tried_early
+            and endpointer.speech_seen
+            and endpointer.trailing_silence_s >= early_match_s - 1e-9
+        ):
+            tried_early = True
+            early = try_early(command)
+            if early is not None:
+                return Capture(command, EndReason.EARLY_MATCH, early, consumed_s)
+        if reason is not None:
+            return Capture(command, reason, None, consumed_s)
+    return Capture(command, EndReason.END_OF_INPUT, None, consumed_s)
