@@ -89,8 +89,11 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
             "suggested_area": "Kitchen",
         }
     )
-    # Every reply is synthesised afresh: the reply cache would hide the cost of the voice.
-    tts = config.tts.model_copy(update={"cache_replies": 0})
+    # Every reply is synthesised afresh: the reply cache would hide the cost of the voice. No
+    # generator noise: the same text gives the same audio, so runs repeat exactly.
+    tts = config.tts.model_copy(
+        update={"cache_replies": 0, "noise_scale": 0.0, "noise_w_scale": 0.0}
+    )
     config = config.model_copy(update={"entities": (bench_light,), "tts": tts})
     bus = EventBus()
     finished: list[TurnFinished] = []
