@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Hearth needs (Debian/Ubuntu): mosquitto (the MQTT broker the tests
 # start, and a broker for a fresh home), libportaudio2 (microphone and speaker through sounddevice)
-# and python3-venv. As root, missing ones are installed with apt-get; otherwise the exact command
+# python3-venv, and openssl (the tests make TLS certificates with it). As root, missing ones are installed with apt-get; otherwise the exact command
 # is printed and the script fails.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(
 if ! { ldconfig -p 2>/dev/null || true; } | grep -q 'libportaudio\.so\.2'; then
   missing+=(libportaudio2)
 fi
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the TLS tests make certificates
 python="${PYTHON:-python3}"
 "$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
