@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages Hearth needs (Debian/Ubuntu): mosquitto (the MQTT broker the tests
-# start, and a broker for a fresh home), libportaudio2 (microphone and speaker through sounddevice)
-# python3-venv, and openssl (the tests make TLS certificates with it). As root, missing ones are installed with apt-get; otherwise the exact command
-# is printed and the script fails.
+# start, and a broker for a fresh home), libportaudio2 (microphone and speaker through
+# sounddevice), python3-venv, and openssl (the tests make TLS certificates with it). As root,
+# missing ones are installed with apt-get; otherwise the exact command is printed and the script
+# fails.
 set -euo pipefail
 
 missing=()
