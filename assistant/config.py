@@ -60,6 +60,12 @@ class AssistantConfig(_Section):
     name: str = Field("Hearth", description="What the assistant calls itself.")
     language: str = Field("en", description="Language of templates, recognition and voice.")
     node_id: str = Field(default_factory=default_node_id, description="MQTT base hearth/<node_id>.")
+    data_dir: str = Field(
+        "",
+        description="Where lists and other files are kept; default $STATE_DIRECTORY or "
+        "~/.local/state/hearth.",
+    )
+    profile: str = Field("", description="The profile in use at start; empty: none.")
 
     @field_validator("node_id")
     @classmethod
@@ -104,8 +110,53 @@ class SttConfig(_Section):
     beam_size: int = Field(1, ge=1, le=10)
 
 
+class ExposeConfig(_Section):
+    """Which discovered entities voice may use; empty lists mean no limit. Entities declared in
+    ``[[entities]]`` are always exposed."""
+
+    areas: tuple[str, ...] = Field((), description="Only entities in these areas.")
+    domains: tuple[str, ...] = Field((), description="Only these domains (light, switch, ...).")
+    entities: tuple[str, ...] = Field((), description="Only these entity ids.")
+    exclude: tuple[str, ...] = Field((), description="Never these entity ids.")
+
+
 class LlmConfig(_Section):
+    """The local language model: router layer 2 (tool calls) and layer 3 (free answers)."""
+
+    enabled: bool = Field(True, description="false: sentence templates only.")
     model: str = Field("smollm2-135m", description="Bundled name or path to a GGUF file.")
+    chat_format: str = Field("", description="llama.cpp chat format; empty: from the GGUF.")
+    n_ctx: int = Field(2048, ge=256, le=131072, description="Context window, tokens.")
+    n_threads: int = Field(2, ge=1, le=64, description="CPU threads for llama.cpp.")
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    max_tokens: int = Field(120, ge=8, le=4096, description="Longest free answer, tokens.")
+    timeout_s: float = Field(20.0, gt=0.0, le=600.0, description="Deadline for one answer.")
+    system_prompt: str = Field("", description="Extra instructions for free answers.")
+
+
+class RouterConfig(_Section):
+    sentences_dir: str = Field("", description="Folder of your own hassil sentence files (.yaml).")
+    skills_dir: str = Field("", description="Folder of your own skill modules (.py).")
+
+
+class ConversationConfig(_Section):
+    timeout_s: float = Field(
+        300.0, gt=0.0, le=86400.0, description="Follow-up turns within this share history."
+    )
+    confirm_timeout_s: float = Field(
+        8.0, gt=0.0, le=60.0, description="How long a yes to a sensitive action may take."
+    )
+
+
+class ProfileConfig(_Section):
+    """A persona: its own instructions, the skills and devices it may use, its LLM settings."""
+
+    description: str = ""
+    system_prompt: str = ""
+    skills: tuple[str, ...] = Field((), description="Skill names it may use; empty: all.")
+    expose: ExposeConfig = Field(default_factory=ExposeConfig)  # type: ignore[arg-type]
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(None, ge=8, le=4096, description="Longest answer, tokens.")
 
 
 class TtsConfig(_Section):
@@ -136,16 +187,6 @@ class MqttConfig(_Section):
     key_file: str = Field("", description="The client certificate's private key.")
     queue_size: int = Field(100, ge=1, le=10000, description="Commands kept while offline.")
     announce: bool = Field(True, description="Announce Hearth through MQTT discovery.")
-
-
-class ExposeConfig(_Section):
-    """Which discovered entities voice may use; empty lists mean no limit. Entities declared in
-    ``[[entities]]`` are always exposed."""
-
-    areas: tuple[str, ...] = Field((), description="Only entities in these areas.")
-    domains: tuple[str, ...] = Field((), description="Only these domains (light, switch, ...).")
-    entities: tuple[str, ...] = Field((), description="Only these entity ids.")
-    exclude: tuple[str, ...] = Field((), description="Never these entity ids.")
 
 
 Domain = Literal[
@@ -238,6 +279,9 @@ class Config(_Section):
     tts: TtsConfig = Field(default_factory=TtsConfig)  # type: ignore[arg-type]
     mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
     expose: ExposeConfig = Field(default_factory=ExposeConfig)  # type: ignore[arg-type]
+    router: RouterConfig = Field(default_factory=RouterConfig)  # type: ignore[arg-type]
+    conversation: ConversationConfig = Field(default_factory=ConversationConfig)  # type: ignore[arg-type]
+    profiles: dict[str, ProfileConfig] = Field(default_factory=dict)
     entities: tuple[EntityConfig, ...] = ()
 
     @field_validator("entities")

@@ -15,19 +15,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Final, Protocol
 
 from .devices import EntityState
 from .entities import Action, EntityRegistry
 from .errors import ConfigError
 
 __all__ = [
+    "ENTITY",
     "Risk",
     "Skill",
     "SkillCall",
     "SkillContext",
     "SkillRegistry",
     "SkillResult",
+    "Tool",
     "load_builtin_skills",
 ]
 
@@ -51,24 +54,56 @@ def _no_state(entity_id: str) -> EntityState | None:
     return None
 
 
+def _no_announce(text: str) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SkillContext:
-    """What a skill may read: the known entities, their latest states, the clock, the language."""
+    """What a skill may use: the exposed entities and their latest states, the clock, the
+    language, a folder for its own files, and ``announce`` to speak later (a timer that rings:
+    Hearth speaks the text and publishes an ``announcement`` event)."""
 
     entities: EntityRegistry
     state: Callable[[str], EntityState | None] = _no_state
     now: Callable[[], datetime] = datetime.now
     language: str = "en"
+    data_dir: Path = field(default_factory=lambda: Path("."))
+    announce: Callable[[str], None] = _no_announce
 
 
 @dataclass(frozen=True, slots=True)
 class SkillResult:
-    """The reply to speak and the home actions to publish first (in order)."""
+    """The reply to speak and the home actions to publish first (in order).
+
+    ``expect_reply``: the reply is a question; Hearth listens again without the wake word.
+    """
 
     speech: str
     actions: tuple[Action, ...] = ()
     success: bool = True
     data: Mapping[str, Any] = field(default_factory=dict)
+    expect_reply: bool = False
+
+
+ENTITY: Final = "$entity"  # in a Tool's parameters: {"$entity": ["light", ...]} (see Tool)
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """One intent as the language model may call it.
+
+    ``parameters`` maps slot names to JSON-schema fragments, as the sentence templates would
+    fill them (``brightness`` 0-100, ``name``, ``area`` …). A slot that names a device is written
+    ``{"$entity": ["light", "switch"]}``: it becomes an enum of the exposed entities' names in
+    those domains, and a valid answer is turned into the entity id, exactly as a template match
+    gives it. ``{"$area": true}`` becomes an enum of the known areas (turned into area ids).
+    """
+
+    intent: str
+    description: str
+    parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
 
 
 class Skill(Protocol):
@@ -76,6 +111,7 @@ class Skill(Protocol):
     description: str
     intents: tuple[str, ...]
     risk: Risk
+    tools: tuple[Tool, ...]  # what the language model may call; () for none
 
     def run(self, call: SkillCall, context: SkillContext) -> SkillResult: ...
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.skill import Risk, SkillCall, SkillContext, SkillResult
+from assistant.skill import Risk, SkillCall, SkillContext, SkillResult, Tool
 
 
 class ClockSkill:
@@ -10,6 +10,7 @@ class ClockSkill:
     description = "Say the current time or today's date."
     intents = ("HassGetCurrentTime", "HassGetCurrentDate")
     risk = Risk.SAFE
+    tools: tuple[Tool, ...] = ()
 
     def run(self, call: SkillCall, context: SkillContext) -> SkillResult:
         now = context.now()

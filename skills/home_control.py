@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.entities import Action, Entity
-from assistant.skill import Risk, SkillCall, SkillContext, SkillResult
+from assistant.skill import Risk, SkillCall, SkillContext, SkillResult, Tool
 
 _PLURAL = {"light": "lights", "switch": "switches", "fan": "fans", "cover": "covers"}
 
@@ -83,6 +83,7 @@ class HomeControlSkill:
     )
     intents = tuple(_DOMAINS)
     risk = Risk.SAFE  # the few sensitive actions are caught by needs_confirmation()
+    tools: tuple[Tool, ...] = ()
 
     def run(self, call: SkillCall, context: SkillContext) -> SkillResult:
         entities = _targets(call, context, _DOMAINS[call.intent])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.skill import Risk, SkillCall, SkillContext, SkillResult
+from assistant.skill import Risk, SkillCall, SkillContext, SkillResult, Tool
 
 
 class NevermindSkill:
@@ -10,6 +10,7 @@ class NevermindSkill:
     description = "Stop, cancel, never mind: end the conversation without an answer."
     intents = ("HassNevermind",)
     risk = Risk.SAFE
+    tools: tuple[Tool, ...] = ()
 
     def run(self, call: SkillCall, context: SkillContext) -> SkillResult:
         return SkillResult("")

@@ -8,7 +8,7 @@ import json
 
 from assistant.devices import EntityState
 from assistant.entities import Entity
-from assistant.skill import Risk, SkillCall, SkillContext, SkillResult
+from assistant.skill import Risk, SkillCall, SkillContext, SkillResult, Tool
 
 _SPOKEN = {
     "on": "on",
@@ -90,6 +90,7 @@ class StateSkill:
     description = "Answer questions about devices and sensors from their latest state."
     intents = ("HassGetState", "HassClimateGetTemperature")
     risk = Risk.SAFE
+    tools: tuple[Tool, ...] = ()
 
     def run(self, call: SkillCall, context: SkillContext) -> SkillResult:
         if call.intent == "HassClimateGetTemperature":
