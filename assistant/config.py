@@ -282,6 +282,9 @@ class Config(_Section):
     router: RouterConfig = Field(default_factory=RouterConfig)  # type: ignore[arg-type]
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)  # type: ignore[arg-type]
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict)
+    skills: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="[skills.NAME]: settings of one skill, its own keys."
+    )
     entities: tuple[EntityConfig, ...] = ()
 
     @field_validator("entities")

@@ -70,6 +70,7 @@ class SkillContext:
     language: str = "en"
     data_dir: Path = field(default_factory=lambda: Path("."))
     announce: Callable[[str], None] = _no_announce
+    settings: Mapping[str, Any] = field(default_factory=dict)  # [skills.<name>] of the config
 
 
 @dataclass(frozen=True, slots=True)
