@@ -7,11 +7,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from .audio import AudioSink
 from .config import Config, ExposeConfig
 from .devices import Home
 from .entities import Entity, area_id
+from .errors import ConfigError
 from .events import Event, EventBus, event_to_json
 from .models import resolve_stt, resolve_tts, resolve_vad, resolve_wake
 from .mqtt import ActionPublisher
@@ -49,7 +51,7 @@ def build_pipeline(
     started = time.perf_counter()
     skills = load_builtin_skills()
     home = home or make_home(config)
-    router = TemplateRouter(config.assistant.language, skills.intents())
+    router = TemplateRouter(config.assistant.language, skills.intents(), sentence_dirs(config))
     router.update_entities(home.registry())
     home.subscribe(router.update_entities)
     wake = stt = endpointer = tts = None
@@ -82,6 +84,21 @@ def build_pipeline(
         sink=sink,
     )
     return Loaded(pipeline, time.perf_counter() - started)
+
+
+def sentence_dirs(config: Config) -> list[Path]:
+    """The built-in extra sentences (``skills/sentences``), then the user's folder."""
+    import skills as package
+
+    dirs = [Path(package.__file__).parent / "sentences"]
+    if config.router.sentences_dir:
+        folder = Path(config.router.sentences_dir).expanduser()
+        if not folder.is_dir():
+            raise ConfigError(
+                "sentences_missing", f"{folder}: folder not found (router.sentences_dir)"
+            )
+        dirs.append(folder)
+    return dirs
 
 
 def exposure_filter(expose: ExposeConfig) -> Callable[[Entity], bool]:

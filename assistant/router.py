@@ -8,13 +8,15 @@ handles are loaded, which keeps matching fast.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from .entities import EntityRegistry
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 
-__all__ = ["RouteResult", "Router", "TemplateRouter"]
+__all__ = ["RouteResult", "Router", "TemplateRouter", "merge_sentences", "sentence_files"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,14 +40,52 @@ class Router(Protocol):
     def route(self, text: str) -> RouteResult | None: ...
 
 
+def sentence_files(dirs: Sequence[Path], language: str) -> list[Path]:
+    """The ``.yaml`` sentence files of ``language`` in each folder (or its ``<language>/``)."""
+    found: list[Path] = []
+    for folder in dirs:
+        for base in (folder, folder / language):
+            if base.is_dir():
+                found.extend(sorted(base.glob("*.yaml")))
+    return found
+
+
+def merge_sentences(data: dict[str, Any], path: Path) -> None:
+    """Add one hassil sentence file (``intents``, ``lists``, ``expansion_rules``) to ``data``."""
+    import yaml
+
+    try:
+        extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ConfigError(
+            "sentences_unreadable", f"{path}: cannot read this sentence file: {err}"
+        ) from None
+    if not isinstance(extra, dict) or not isinstance(extra.get("intents", {}), dict):
+        raise ConfigError(
+            "sentences_format", f"{path}: expected 'intents:' mapping intent names to 'data:'"
+        )
+    intents = data.setdefault("intents", {})
+    for name, body in extra.get("intents", {}).items():
+        blocks = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(blocks, list):
+            raise ConfigError("sentences_format", f"{path}: intent {name} needs a 'data:' list")
+        intents.setdefault(name, {"data": []})["data"].extend(blocks)
+    for key in ("lists", "expansion_rules"):
+        if isinstance(extra.get(key), dict):
+            data.setdefault(key, {}).update(extra[key])
+
+
 class TemplateRouter:
     """hassil over the home-assistant-intents sentences of one language."""
 
     layer = "template"
 
-    def __init__(self, language: str, intents: set[str]) -> None:
+    def __init__(
+        self, language: str, intents: set[str], sentence_dirs: Sequence[Path] = ()
+    ) -> None:
         self._language = language
         self._wanted = intents
+        self._sentence_dirs = sentence_dirs
         self._intents: Any = None
         self._slot_lists: dict[str, Any] = {}
 
@@ -62,6 +102,8 @@ class TemplateRouter:
             )
         data = dict(data)
         data["intents"] = {k: v for k, v in data["intents"].items() if k in self._wanted}
+        for path in sentence_files(self._sentence_dirs, self._language):
+            merge_sentences(data, path)
         self._intents = Intents.from_dict(data)
         if not self._slot_lists:
             self.update_entities(EntityRegistry())

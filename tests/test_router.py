@@ -174,3 +174,31 @@ def test_registry_refuses_duplicates() -> None:
     Dummy.name, Dummy.intents = "other", ("HassTurnOn",)
     with pytest.raises(ConfigError, match="both handle intent HassTurnOn"):
         SkillRegistry([*registry, Dummy()])
+
+
+def test_a_sentence_file_adds_a_phrasing(tmp_path: Any) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "glow.yaml").write_text(
+        "language: en\nintents:\n  HassTurnOn:\n    data:\n"
+        "      - sentences:\n          - make [the] {name} glow\n"
+        "        requires_context:\n          domain: light\n"
+    )
+    skills = load_builtin_skills()
+    plain = TemplateRouter("en", skills.intents())
+    plain.update_entities(ENTITIES)
+    plain.load()
+    assert plain.route("make the desk lamp glow") is None
+    custom = TemplateRouter("en", skills.intents(), [tmp_path])
+    custom.update_entities(ENTITIES)
+    custom.load()
+    result = custom.route("make the desk lamp glow")
+    assert result is not None and result.intent == "HassTurnOn"
+    assert result.slots == {"name": "light.desk_lamp"}
+    assert custom.route("make the coffee maker glow") is None  # a switch: the context says light
+
+
+def test_a_broken_sentence_file_is_named(tmp_path: Any) -> None:
+    (tmp_path / "bad.yaml").write_text("intents: [oops")
+    router = TemplateRouter("en", {"HassTurnOn"}, [tmp_path])
+    with pytest.raises(ConfigError, match="bad.yaml"):
+        router.load()
