@@ -200,5 +200,5 @@ def test_a_sentence_file_adds_a_phrasing(tmp_path: Any) -> None:
 def test_a_broken_sentence_file_is_named(tmp_path: Any) -> None:
     (tmp_path / "bad.yaml").write_text("intents: [oops")
     router = TemplateRouter("en", {"HassTurnOn"}, [tmp_path])
-    with pytest.raises(ConfigError, match="bad.yaml"):
+    with pytest.raises(ConfigError, match=r"bad\.yaml"):
         router.load()
