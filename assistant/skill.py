@@ -71,6 +71,7 @@ class SkillContext:
     data_dir: Path = field(default_factory=lambda: Path("."))
     announce: Callable[[str], None] = _no_announce
     settings: Mapping[str, Any] = field(default_factory=dict)  # [skills.<name>] of the config
+    abilities: tuple[str, ...] = ()  # the descriptions of the skills in use, for "what can you do"
 
 
 @dataclass(frozen=True, slots=True)
