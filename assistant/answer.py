@@ -9,21 +9,28 @@ by sentence, and ends every turn with a :class:`TurnFinished`.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
 from .actions import perform
 from .audio import AudioSink
 from .config import Config
+from .conversation import Conversation
 from .devices import Home
-from .entities import Action
+from .entities import Action, EntityRegistry
 from .errors import HearthError
 from .events import (
+    Announcement,
     AssistantState,
     EventBus,
     IntentMatched,
+    ProfileChanged,
     Reply,
     SpeechFinished,
     SpeechStarted,
@@ -33,8 +40,10 @@ from .events import (
     TurnFinished,
 )
 from .mqtt import ActionPublisher
+from .policy import confirmation_question, is_yes, needs_confirmation
+from .profiles import Profiles, spoken_profile
 from .router import Router, RouteResult
-from .skill import SkillCall, SkillContext, SkillRegistry
+from .skill import SkillCall, SkillContext, SkillRegistry, Tool
 from .tts import TextToSpeech
 
 __all__ = ["QUEUED_REPLY", "SORRY", "SORRY_NOT_HEARD", "Responder", "TurnRecord"]
@@ -44,6 +53,10 @@ _LOGGER = logging.getLogger(__name__)
 SORRY = "Sorry, I didn't understand."
 SORRY_NOT_HEARD = "Sorry, I didn't catch that."
 SORRY_FAILED = "Sorry, something went wrong."
+NOT_HERE = "I can't do that in this mode."
+TOO_LATE = "That answer came too late, so I didn't do it. Please ask again."
+SET_PROFILE_INTENT = "HearthSetProfile"
+NORMAL_MODE_WORDS = frozenset({"normal", "normal mode", "default", "default mode", "none"})
 QUEUED_REPLY = "The home hub isn't answering. I'll send that as soon as it's back."
 
 
@@ -56,6 +69,32 @@ class TurnRecord:
     reply: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
     processing_started: float = 0.0  # perf_counter when work after the endpoint began
+
+
+def data_dir(config: Config) -> Path:
+    """``assistant.data_dir``, else systemd's ``$STATE_DIRECTORY``, else ~/.local/state/hearth."""
+    if config.assistant.data_dir:
+        return Path(config.assistant.data_dir).expanduser()
+    if state := os.environ.get("STATE_DIRECTORY"):
+        return Path(state.split(":")[0])
+    return Path.home() / ".local" / "state" / "hearth"
+
+
+class LanguageRouter(Protocol):
+    """Router layers 2 and 3: a tool call chosen by the language model, or a free answer."""
+
+    def decide(
+        self, text: str, catalog: Any, history: list[dict[str, str]]
+    ) -> RouteResult | None: ...
+
+    def answer(
+        self,
+        text: str,
+        history: list[dict[str, str]],
+        system_prompt: str,
+        max_tokens: int,
+        deadline_s: float,
+    ) -> Iterator[str]: ...
 
 
 class Responder:
@@ -72,6 +111,8 @@ class Responder:
         publisher: ActionPublisher,
         tts: TextToSpeech | None = None,
         sink: AudioSink | None = None,
+        llm: LanguageRouter | None = None,
+        catalog: Callable[[EntityRegistry, list[Tool]], Any] | None = None,
     ) -> None:
         self.config = config
         self.bus = bus
@@ -81,6 +122,12 @@ class Responder:
         self.publisher = publisher
         self.tts = tts
         self.sink = sink
+        self.llm = llm
+        self._make_catalog = catalog
+        self._catalog: tuple[tuple[int, str], Any] | None = None
+        self.profiles = Profiles(config)
+        self.conversation = Conversation(config.conversation.timeout_s)
+        self.data_dir = data_dir(config)
         self.muted = False
         self._cancelled = threading.Event()
 
@@ -90,6 +137,17 @@ class Responder:
         stop = getattr(self.sink, "cancel", None)
         if callable(stop):
             stop()
+
+    def announce(self, text: str) -> None:
+        """A skill speaks on its own (a timer rings): an event, and speech where there is audio."""
+        self.bus.emit(Announcement(turn=None, text=text))
+
+    def switch_profile(self, name: str) -> bool:
+        if not self.profiles.switch(name):
+            return False
+        self.conversation.history.clear()
+        self.bus.emit(ProfileChanged(turn=None, profile=name))
+        return True
 
     def _new_turn(self) -> TurnRecord:
         self._cancelled.clear()
@@ -119,17 +177,22 @@ class Responder:
     # -- deciding and acting -----------------------------------------------------------------
 
     def _answer(self, record: TurnRecord, text: str, route: RouteResult | None) -> None:
+        self.conversation.expecting_reply = False
+        if self.conversation.pending is not None:
+            self._confirm(record, text)
+            return
         if route is None:
             started = time.perf_counter()
-            route = self.router.route(text)
+            route = self.router.route(text) or self._ask_model(record, text)
             record.timings_ms["router"] = 1000 * (time.perf_counter() - started)
         if route is None:
+            if self.llm is not None:
+                self._free_answer(record, text)
+                return
             record.outcome = "no_intent"
             self.bus.emit(
                 TurnFailed(
-                    turn=record.turn,
-                    code="no_intent",
-                    message=f"no sentence template matched {text!r}",
+                    turn=record.turn, code="no_intent", message=f"no sentence matched {text!r}"
                 )
             )
             self._speak(record, SORRY)
@@ -144,37 +207,132 @@ class Responder:
                 router_ms=record.timings_ms["router"],
             )
         )
+        if route.intent == SET_PROFILE_INTENT:
+            self._speak(record, self._set_profile(str(route.slots.get("profile", ""))))
+            return
         skill = self.skills.for_intent(route.intent)
-        if skill is None:
+        if skill is None or not self.profiles.allows_skill(skill.name):
             record.outcome = "no_skill"
+            why = "no skill handles" if skill is None else "the profile does not allow"
             self.bus.emit(
                 TurnFailed(
-                    turn=record.turn,
-                    code="no_skill",
-                    message=f"no skill handles intent {route.intent}",
+                    turn=record.turn, code="no_skill", message=f"{why} intent {route.intent}"
                 )
             )
-            self._speak(record, SORRY)
+            self._speak(record, SORRY if skill is None else NOT_HERE)
             return
-        context = SkillContext(
-            entities=self.home.registry(),
-            state=self.home.state,
-            language=self.config.assistant.language,
-        )
-        result = skill.run(SkillCall(route.intent, route.slots, text, record.turn), context)
+        call = SkillCall(route.intent, route.slots, text, record.turn)
+        result = skill.run(call, self._context(skill.name))
         if self._cancelled.is_set():
             record.outcome = "cancelled"
             return
-        speech = result.speech
         if not result.success:
             record.outcome = "skill_failed"
-        for action in result.actions:
+        registry = self.home.registry()
+        held = [
+            a
+            for a in result.actions
+            if needs_confirmation(registry.get(a.entity_id), a, skill.risk)
+        ]
+        if held:
+            question = confirmation_question(registry.get(held[0].entity_id), held[0])
+            timeout_s = self.config.conversation.confirm_timeout_s
+            self.conversation.hold(result.actions, result.speech, timeout_s)
+            self.conversation.expecting_reply = True
+            self._speak(record, question)
+            self.conversation.record(text, question)
+            return
+        speech = self._act_all(record, result.actions, result.speech)
+        self.conversation.expecting_reply = result.expect_reply
+        self._speak(record, speech)
+        self.conversation.record(text, speech)
+
+    def _confirm(self, record: TurnRecord, text: str) -> None:
+        """The answer to "Do you want me to …?": act on a clear yes in time, else nothing."""
+        in_time = self.conversation.take_pending()
+        if in_time is not None and is_yes(text):
+            self._speak(record, self._act_all(record, in_time.actions, in_time.speech))
+            return
+        record.outcome = "declined" if in_time is not None else "confirmation_expired"
+        self._speak(record, "Okay, I won't." if in_time is not None else TOO_LATE)
+
+    def _act_all(self, record: TurnRecord, actions: Sequence[Action], speech: str) -> str:
+        for action in actions:
             refusal = self._act(record, action)
             if refusal is not None:
                 speech = refusal
                 if record.outcome != "queued":
                     break
-        self._speak(record, speech)
+        return speech
+
+    def _context(self, skill_name: str) -> SkillContext:
+        return SkillContext(
+            entities=self.profiles.entities(self.home.registry()),
+            state=self.home.state,
+            language=self.config.assistant.language,
+            data_dir=self.data_dir,
+            announce=self.announce,
+            settings=self.config.skills.get(skill_name, {}),
+            abilities=tuple(
+                s.description for s in self.skills if self.profiles.allows_skill(s.name)
+            ),
+        )
+
+    def _set_profile(self, spoken: str) -> str:
+        if spoken.lower() in NORMAL_MODE_WORDS:
+            self.switch_profile("")
+            return "Back to normal mode."
+        name = self.profiles.find(spoken)
+        if name is None or not self.switch_profile(name):
+            known = ", ".join(spoken_profile(n) for n in self.profiles.names) or "none"
+            return f"I don't know that mode. The modes are: {known}."
+        return f"Switched to {spoken_profile(name)}."
+
+    # -- the language model ------------------------------------------------------------------
+
+    def _ask_model(self, record: TurnRecord, text: str) -> RouteResult | None:
+        """Router layer 2: a tool call, validated before anything runs."""
+        if self.llm is None or self._make_catalog is None:
+            return None
+        return self.llm.decide(text, self._tool_catalog(), self.conversation.recent())
+
+    def _tool_catalog(self) -> Any:
+        """Rebuilt only when the devices or the profile change, so the prompt stays cached."""
+        assert self._make_catalog is not None
+        registry = self.home.registry()
+        key = (id(registry), self.profiles.active)
+        if self._catalog is None or self._catalog[0] != key:
+            tools = [
+                tool
+                for skill in self.skills
+                if self.profiles.allows_skill(skill.name)
+                for tool in getattr(skill, "tools", ())
+            ]
+            self._catalog = (key, self._make_catalog(self.profiles.entities(registry), tools))
+        return self._catalog[1]
+
+    def _free_answer(self, record: TurnRecord, text: str) -> None:
+        """Router layer 3: the model's own answer, spoken sentence by sentence as it comes."""
+        assert self.llm is not None
+        self.bus.emit(
+            IntentMatched(
+                turn=record.turn,
+                intent="conversation",
+                slots={},
+                layer="llm_answer",
+                sentence="",
+                router_ms=record.timings_ms.get("router", 0.0),
+            )
+        )
+        sentences = self.llm.answer(
+            text,
+            self.conversation.recent(),
+            self.profiles.system_prompt(),
+            self.profiles.max_tokens(),
+            self.config.llm.timeout_s,
+        )
+        spoken = self._speak_sentences(record, sentences)
+        self.conversation.record(text, spoken)
 
     def _act(self, record: TurnRecord, action: Action) -> str | None:
         """Validate and publish one action; returns what to say instead if it did not go out."""
@@ -199,33 +357,45 @@ class Responder:
     # -- speaking ----------------------------------------------------------------------------
 
     def _speak(self, record: TurnRecord, text: str) -> None:
-        record.reply = text
-        self.bus.emit(Reply(turn=record.turn, text=text))
-        if not text or self.tts is None or self.sink is None:
-            return
-        self._set_state(AssistantState.SPEAKING)
+        self._speak_sentences(record, iter([text]) if text else iter(()))
+
+    def _speak_sentences(self, record: TurnRecord, texts: Iterator[str]) -> str:
+        """Speak each text as it comes (a whole reply, or a model's answer sentence by
+        sentence); the ``reply`` event carries all of it. Returns what was said."""
+        said: list[str] = []
         started = time.perf_counter()
         samples = 0
-        for index, audio in enumerate(self.tts.sentences(text)):
-            if self._cancelled.is_set():
-                record.outcome = "cancelled"
-                break
-            if index == 0:
-                now = time.perf_counter()
-                record.timings_ms["tts_first_audio"] = 1000 * (now - started)
-                record.timings_ms["to_first_audio"] = self._since_speech_end(record, now)
-                self.bus.emit(
-                    SpeechStarted(turn=record.turn, tts_ms=record.timings_ms["tts_first_audio"])
-                )
-            try:
-                self.sink.play(audio, self.tts.sample_rate_hz)
-            except Exception as err:
-                self._fail(record, "speaker_failed", f"cannot play the reply: {err}")
-                return
-            samples += len(audio)
-        if not self._cancelled.is_set():
+        rate = self.tts.sample_rate_hz if self.tts is not None else 1
+        for text in texts:
+            said.append(text.strip())
+            if self.tts is None or self.sink is None or self._cancelled.is_set():
+                continue
+            self._set_state(AssistantState.SPEAKING)
+            for audio in self.tts.sentences(text):
+                if self._cancelled.is_set():
+                    record.outcome = "cancelled"
+                    break
+                if samples == 0:
+                    now = time.perf_counter()
+                    record.timings_ms["tts_first_audio"] = 1000 * (now - started)
+                    record.timings_ms["to_first_audio"] = self._since_speech_end(record, now)
+                    self.bus.emit(
+                        SpeechStarted(turn=record.turn, tts_ms=record.timings_ms["tts_first_audio"])
+                    )
+                try:
+                    self.sink.play(audio, rate)
+                except Exception as err:
+                    self._fail(record, "speaker_failed", f"cannot play the reply: {err}")
+                    self.sink = None
+                    break
+                samples += len(audio)
+        record.reply = " ".join(t for t in said if t)
+        self.bus.emit(Reply(turn=record.turn, text=record.reply))
+        if samples and self.sink is not None and not self._cancelled.is_set():
             self.sink.drain()
-        self.bus.emit(SpeechFinished(turn=record.turn, audio_s=samples / self.tts.sample_rate_hz))
+        if samples:
+            self.bus.emit(SpeechFinished(turn=record.turn, audio_s=samples / rate))
+        return record.reply
 
     # -- bookkeeping -------------------------------------------------------------------------
 

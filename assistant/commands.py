@@ -21,6 +21,7 @@ __all__ = [
     "CommandError",
     "Listen",
     "Mute",
+    "Profile",
     "Say",
     "parse_command",
 ]
@@ -58,7 +59,12 @@ class Cancel:
     pass
 
 
-Command = Say | Ask | Listen | Mute | Cancel
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str  # "" for none
+
+
+Command = Say | Ask | Listen | Mute | Cancel | Profile
 
 _TRUE: Final = frozenset({"on", "true", "1", "yes"})
 _FALSE: Final = frozenset({"off", "false", "0", "no"})
@@ -117,6 +123,11 @@ def parse_command(base: str, topic: str, payload: bytes) -> Command:
         return Listen()
     if name == "cancel":
         return Cancel()
+    if name == "profile":
+        value = raw.strip()
+        if len(value) > 64 or not all(ch.isalnum() or ch in "_- " for ch in value):
+            raise CommandError("bad_command", f"{topic}: not a profile name: {value[:40]!r}")
+        return Profile(value)
     if name == "mute":
         value = raw.strip().lower()
         if value in _TRUE:
@@ -125,5 +136,6 @@ def parse_command(base: str, topic: str, payload: bytes) -> Command:
             return Mute(False)
         raise CommandError("bad_command", f"{topic}: send ON or OFF, not {raw[:40]!r}")
     raise CommandError(
-        "unknown_command", f"{topic}: unknown command; use say, ask, listen, mute or cancel"
+        "unknown_command",
+        f"{topic}: unknown command; use say, ask, listen, mute, cancel or profile",
     )

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .audio import AudioSink
-from .config import Config, ExposeConfig
-from .devices import Home
-from .entities import Entity, area_id
+from .config import Config
+from .devices import Home, exposure_filter
+from .entities import Entity
 from .errors import ConfigError
 from .events import Event, EventBus, event_to_json
 from .models import resolve_stt, resolve_tts, resolve_vad, resolve_wake
 from .mqtt import ActionPublisher
 from .pipeline import Pipeline
 from .router import TemplateRouter
-from .skill import load_builtin_skills
+from .skill import load_skills
 from .stt import WhisperSpeechToText
 from .tts import PiperTextToSpeech
 from .vad import Endpointer, SileroVad
 from .wake import OpenWakeWordDetector
 
-__all__ = ["Loaded", "build_pipeline", "exposure_filter", "log_events", "make_home"]
+__all__ = ["Loaded", "build_pipeline", "log_events", "make_home"]
 
 _LOGGER = logging.getLogger("assistant.events")
 
@@ -49,9 +48,10 @@ def build_pipeline(
     """Load what the command needs: the router always, the audio models if ``listen``, the
     voice if ``speak``. Every model is resolved first, so a missing file fails before any load."""
     started = time.perf_counter()
-    skills = load_builtin_skills()
+    skills = load_skills(config.router.skills_dir)
     home = home or make_home(config)
     router = TemplateRouter(config.assistant.language, skills.intents(), sentence_dirs(config))
+    router.set_profiles(list(config.profiles))
     router.update_entities(home.registry())
     home.subscribe(router.update_entities)
     wake = stt = endpointer = tts = None
@@ -90,7 +90,7 @@ def sentence_dirs(config: Config) -> list[Path]:
     """The built-in extra sentences (``skills/sentences``), then the user's folder."""
     import skills as package
 
-    dirs = [Path(package.__file__).parent / "sentences"]
+    dirs = [Path(__file__).parent / "sentences", Path(package.__file__).parent / "sentences"]
     if config.router.sentences_dir:
         folder = Path(config.router.sentences_dir).expanduser()
         if not folder.is_dir():
@@ -99,21 +99,6 @@ def sentence_dirs(config: Config) -> list[Path]:
             )
         dirs.append(folder)
     return dirs
-
-
-def exposure_filter(expose: ExposeConfig) -> Callable[[Entity], bool]:
-    """Which discovered entities voice may use, from ``[expose]``."""
-    areas = {area_id(a) for a in expose.areas}
-
-    def exposed(entity: Entity) -> bool:
-        return (
-            entity.entity_id not in expose.exclude
-            and (not expose.entities or entity.entity_id in expose.entities)
-            and (not areas or entity.area in areas)
-            and (not expose.domains or entity.domain in expose.domains)
-        )
-
-    return exposed
 
 
 def make_home(config: Config) -> Home:

@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .entities import Entity, EntityRegistry
+from .config import ExposeConfig
+from .entities import Entity, EntityRegistry, area_id
 
-__all__ = ["EntityState", "Home", "render_value"]
+__all__ = ["EntityState", "Home", "exposure_filter", "render_value"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -146,3 +147,18 @@ class Home:
     def state(self, entity_id: str) -> EntityState | None:
         with self._lock:
             return self._states.get(entity_id)
+
+
+def exposure_filter(expose: ExposeConfig) -> Callable[[Entity], bool]:
+    """Which discovered entities voice may use, from ``[expose]``."""
+    areas = {area_id(a) for a in expose.areas}
+
+    def exposed(entity: Entity) -> bool:
+        return (
+            entity.entity_id not in expose.exclude
+            and (not expose.entities or entity.entity_id in expose.entities)
+            and (not areas or entity.area in areas)
+            and (not expose.domains or entity.domain in expose.domains)
+        )
+
+    return exposed

@@ -19,12 +19,14 @@ from typing import Any, ClassVar, Final
 __all__ = [
     "ActionPublished",
     "ActionRefused",
+    "Announcement",
     "AssistantState",
     "EndReason",
     "Event",
     "EventBus",
     "IntentMatched",
     "ListenStarted",
+    "ProfileChanged",
     "Reply",
     "SpeechEnded",
     "SpeechFinished",
@@ -155,6 +157,20 @@ class ActionRefused(Event):
 class Reply(Event):
     type: ClassVar[str] = "reply"
     text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Announcement(Event):
+    """Something a skill says on its own, later (a timer that rings)."""
+
+    type: ClassVar[str] = "announcement"
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProfileChanged(Event):
+    type: ClassVar[str] = "profile"
+    profile: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

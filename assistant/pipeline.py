@@ -30,7 +30,7 @@ import numpy as np
 
 from .answer import SORRY_NOT_HEARD, Responder, TurnRecord
 from .audio import FRAME_MS, AudioSource
-from .commands import Ask, Cancel, Command, Listen, Mute, Say
+from .commands import Ask, Cancel, Command, Listen, Mute, Profile, Say
 from .errors import HearthError
 from .events import (
     AssistantState,
@@ -38,6 +38,7 @@ from .events import (
     ListenStarted,
     SpeechEnded,
     Transcript,
+    TurnFailed,
     WakeDetected,
 )
 from .router import RouteResult
@@ -128,10 +129,26 @@ class Pipeline(Responder):
                 )
             )
             audio_s = self._voice_turn(record, frames, list(pre_roll), audio_s)
+            audio_s = self._follow_ups(frames, audio_s)
             pre_roll.clear()
             self.wake.reset()
         audio_s, turns = self._run_commands(iter(()), audio_s, turns)
         return turns
+
+    def _follow_ups(self, frames: Iterator[np.ndarray], audio_s: float) -> float:
+        """After a question ("Do you want me to unlock the front door?"), listen again at once,
+        without the wake word; once per question."""
+        while self.conversation.expecting_reply:
+            record = self._new_turn()
+            self.bus.emit(ListenStarted(turn=record.turn, trigger="follow_up"))
+            audio_s = self._voice_turn(record, frames, [], audio_s)
+            if record.outcome == "no_speech":
+                self.conversation.expecting_reply = False
+        return audio_s
+
+    def announce(self, text: str) -> None:
+        super().announce(text)
+        self.submit(Say(text))
 
     # -- commands from MQTT ------------------------------------------------------------------
 
@@ -168,6 +185,11 @@ class Pipeline(Responder):
                 record = self._new_turn()
                 self.bus.emit(ListenStarted(turn=record.turn, trigger="mqtt"))
                 audio_s = self._voice_turn(record, frames, [], audio_s)
+                audio_s = self._follow_ups(frames, audio_s)
+            elif isinstance(command, Profile) and not self.switch_profile(command.name):
+                node = self.config.assistant.node_id
+                message = f"hearth/{node}/cmd/profile: no profile {command.name!r}"
+                self.bus.emit(TurnFailed(turn=None, code="bad_command", message=message))
 
     def _voice_turn(
         self,

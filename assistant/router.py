@@ -88,6 +88,7 @@ class TemplateRouter:
         self._sentence_dirs = sentence_dirs
         self._intents: Any = None
         self._slot_lists: dict[str, Any] = {}
+        self._profiles: list[tuple[str, str]] = [("normal", "")]
 
     def load(self) -> None:
         from hassil import Intents
@@ -121,7 +122,12 @@ class TemplateRouter:
             "name": TextSlotList.from_tuples(names, allow_template=False),
             "area": TextSlotList.from_tuples(areas, allow_template=False),
             "floor": TextSlotList.from_tuples([], allow_template=False),
+            "profile": TextSlotList.from_tuples(self._profiles, allow_template=False),
         }
+
+    def set_profiles(self, names: Sequence[str]) -> None:
+        """The profile names people may say ("homework helper" for homework_helper)."""
+        self._profiles = [("normal", ""), *((n.replace("_", " "), n) for n in names)]
 
     def route(self, text: str) -> RouteResult | None:
         from hassil import recognize_best

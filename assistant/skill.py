@@ -10,6 +10,8 @@ satisfy :class:`Skill`), and, for a new phrasing, a sentence template for its in
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ __all__ = [
     "SkillResult",
     "Tool",
     "load_builtin_skills",
+    "load_skills",
 ]
 
 
@@ -153,10 +156,59 @@ class SkillRegistry:
 
 def load_builtin_skills() -> SkillRegistry:
     """Every ``SKILLS`` sequence in the modules of the ``skills`` package."""
+    return SkillRegistry(_builtin())
+
+
+def _builtin() -> list[Skill]:
     import skills as package
 
     found: list[Skill] = []
     for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"skills.{module_info.name}")
         found.extend(getattr(module, "SKILLS", ()))
+    return found
+
+
+def _from_folder(folder: Path) -> list[Skill]:
+    """``SKILLS`` of every ``*.py`` in the user's folder (``router.skills_dir``)."""
+    if not folder.is_dir():
+        raise ConfigError("skills_missing", f"{folder}: folder not found (router.skills_dir)")
+    found: list[Skill] = []
+    for path in sorted(folder.glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"hearth_user_skills.{path.stem}", path)
+        if spec is None or spec.loader is None:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as err:  # a user's module may raise anything while it loads
+            raise ConfigError(
+                "skill_load", f"{path}: cannot load this skill: {type(err).__name__}: {err}"
+            ) from None
+        found.extend(getattr(module, "SKILLS", ()))
+    return found
+
+
+def _from_entry_points(group: str) -> list[Skill]:
+    """Skills that installed packages declare in the ``hearth.skills`` entry point group: an
+    object with ``run``, or a sequence of them."""
+    found: list[Skill] = []
+    for entry in importlib.metadata.entry_points(group=group):
+        try:
+            loaded = entry.load()
+        except Exception as err:  # a third-party package may raise anything while it loads
+            raise ConfigError(
+                "skill_load", f"entry point {entry.name} ({entry.value}): {err}"
+            ) from None
+        found.extend([loaded] if hasattr(loaded, "run") else list(loaded))
+    return found
+
+
+def load_skills(skills_dir: str = "", group: str = "hearth.skills") -> SkillRegistry:
+    """Built-in skills, the user's folder, and installed plug-ins; a duplicate name or intent
+    is a :class:`ConfigError` naming both."""
+    found = _builtin()
+    if skills_dir:
+        found.extend(_from_folder(Path(skills_dir).expanduser()))
+    found.extend(_from_entry_points(group))
     return SkillRegistry(found)
