@@ -279,7 +279,7 @@ class Responder:
         )
 
     def _set_profile(self, spoken: str) -> str:
-        if spoken.lower() in NORMAL_MODE_WORDS:
+        if not spoken or spoken.lower() in NORMAL_MODE_WORDS:
             self.switch_profile("")
             return "Back to normal mode."
         name = self.profiles.find(spoken)
@@ -357,11 +357,20 @@ class Responder:
     # -- speaking ----------------------------------------------------------------------------
 
     def _speak(self, record: TurnRecord, text: str) -> None:
-        self._speak_sentences(record, iter([text]) if text else iter(()))
+        """The reply event first (the text is visible at once), then the speech."""
+        record.reply = text
+        self.bus.emit(Reply(turn=record.turn, text=text))
+        self._play(record, iter([text]) if text else iter(()))
 
     def _speak_sentences(self, record: TurnRecord, texts: Iterator[str]) -> str:
-        """Speak each text as it comes (a whole reply, or a model's answer sentence by
-        sentence); the ``reply`` event carries all of it. Returns what was said."""
+        """Speak a model's answer sentence by sentence as it is generated; the reply event
+        follows with all of it. Returns what was said."""
+        record.reply = self._play(record, texts)
+        self.bus.emit(Reply(turn=record.turn, text=record.reply))
+        return record.reply
+
+    def _play(self, record: TurnRecord, texts: Iterator[str]) -> str:
+        """Synthesise and play each text as it comes; returns the texts joined."""
         said: list[str] = []
         started = time.perf_counter()
         samples = 0
@@ -389,13 +398,11 @@ class Responder:
                     self.sink = None
                     break
                 samples += len(audio)
-        record.reply = " ".join(t for t in said if t)
-        self.bus.emit(Reply(turn=record.turn, text=record.reply))
         if samples and self.sink is not None and not self._cancelled.is_set():
             self.sink.drain()
         if samples:
             self.bus.emit(SpeechFinished(turn=record.turn, audio_s=samples / rate))
-        return record.reply
+        return " ".join(t for t in said if t)
 
     # -- bookkeeping -------------------------------------------------------------------------
 

@@ -180,7 +180,7 @@ def test_opening_the_garage_is_not_done_without_confirmation(
             str(config_file(tmp_path, home_broker.port, "a2")),
             "open the garage door",
         )
-        assert "confirm" in result.stdout
+        assert result.stdout.strip() == "Do you want me to open the Garage Door?"
         recorder.wait_for("hearth/a2/availability", 2)
         assert recorder.on("garage/door/command") == []
     finally:

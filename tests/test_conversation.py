@@ -1,0 +1,153 @@
+"""Confirmation before sensitive actions, profiles, and your own skills and sentences, through
+the answering layer with the real sentence templates (no audio models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.answer import Responder
+from assistant.config import Config
+from assistant.daemon import build_pipeline
+from assistant.events import Event, EventBus
+from assistant.mqtt import MemoryPublisher
+
+ENTITIES = [
+    {
+        "domain": "lock",
+        "name": "Front Door",
+        "unique_id": "front_door",
+        "command_topic": "z2m/front_door/set",
+        "suggested_area": "Hall",
+    },
+    {
+        "domain": "cover",
+        "name": "Garage Door",
+        "unique_id": "garage",
+        "device_class": "garage",
+        "command_topic": "garage/set",
+        "suggested_area": "Garage",
+    },
+    {
+        "domain": "light",
+        "name": "Kitchen Light",
+        "unique_id": "kitchen_light",
+        "schema": "json",
+        "command_topic": "z2m/kitchen_light/set",
+        "suggested_area": "Kitchen",
+    },
+]
+
+
+def responder(**extra: Any) -> tuple[Responder, MemoryPublisher, list[Event]]:
+    config = Config.model_validate({"entities": ENTITIES, "llm": {"enabled": False}, **extra})
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe(events.append)
+    publisher = MemoryPublisher()
+    loaded = build_pipeline(config, bus=bus, publisher=publisher, listen=False, speak=False)
+    return loaded.pipeline, publisher, events
+
+
+def test_unlock_waits_for_a_yes() -> None:
+    hearth, published, _ = responder()
+    assert (
+        hearth.run_text("unlock the front door").reply == "Do you want me to unlock the Front Door?"
+    )
+    assert published.messages == []
+    assert hearth.conversation.expecting_reply
+    assert hearth.run_text("yes").reply == "Unlocked the Front Door."
+    assert [(m.topic, m.payload) for m in published.messages] == [("z2m/front_door/set", "UNLOCK")]
+
+    assert hearth.run_text("unlock the front door").reply.startswith("Do you want me to")
+    assert hearth.run_text("no thanks").reply == "Okay, I won't."
+    assert len(published.messages) == 1
+    assert hearth.run_text("yes").reply == "Sorry, I didn't understand."  # nothing is pending
+    assert len(published.messages) == 1
+
+
+@pytest.mark.parametrize("answer", ["yes, and also unlock the back door", "maybe", "what?", ""])
+def test_only_a_clear_yes_counts(answer: str) -> None:
+    hearth, published, _ = responder()
+    hearth.run_text("open the garage door")
+    hearth.run_text(answer)
+    assert published.messages == []
+
+
+def test_a_late_yes_does_nothing() -> None:
+    hearth, published, _ = responder(conversation={"confirm_timeout_s": 8})
+    hearth.run_text("unlock the front door")
+    clock = hearth.conversation.clock
+    hearth.conversation.clock = lambda: clock() + 9
+    assert "too late" in hearth.run_text("yes").reply
+    assert published.messages == []
+
+
+def test_safe_actions_need_no_confirmation() -> None:
+    hearth, published, _ = responder()
+    assert hearth.run_text("lock the front door").reply == "Locked the Front Door."
+    assert hearth.run_text("close the garage door").reply == "Closed the Garage Door."
+    assert [m.payload for m in published.messages] == ["LOCK", "CLOSE"]
+
+
+def test_profiles_switch_by_voice_and_limit_skills() -> None:
+    hearth, published, events = responder(
+        profiles={
+            "homework_helper": {
+                "description": "A patient helper for children's homework.",
+                "system_prompt": "Explain step by step for a ten-year-old.",
+                "skills": ["clock"],
+            }
+        }
+    )
+    assert hearth.run_text("switch to homework helper mode").reply == (
+        "Switched to homework helper."
+    )
+    assert hearth.profiles.active == "homework_helper"
+    assert "ten-year-old" in hearth.profiles.system_prompt()
+    assert hearth.run_text("turn on the kitchen light").reply == "I can't do that in this mode."
+    assert published.messages == []
+    assert hearth.run_text("what time is it").reply.startswith("It's")
+    assert hearth.run_text("switch back to normal mode").reply == "Back to normal mode."
+    assert hearth.run_text("turn on the kitchen light").reply == "Turned on the Kitchen Light."
+    assert [e.type for e in events].count("profile") == 2
+
+
+def test_your_own_skill_and_sentences(tmp_path: Path) -> None:
+    skills_dir = tmp_path / "skills"
+    skills_dir.mkdir()
+    (skills_dir / "plants.py").write_text(
+        '"""Water the plants."""\n'
+        "from assistant.skill import Risk, SkillResult\n\n\n"
+        "class PlantSkill:\n"
+        '    name = "plants"\n'
+        '    description = "Tell you when the plants were last watered."\n'
+        '    intents = ("PlantsLastWatered",)\n'
+        "    risk = Risk.SAFE\n"
+        "    tools = ()\n\n"
+        "    def run(self, call, context):\n"
+        '        return SkillResult("The plants were watered yesterday.")\n\n\n'
+        "SKILLS = (PlantSkill(),)\n"
+    )
+    sentences = tmp_path / "sentences"
+    sentences.mkdir()
+    (sentences / "plants.yaml").write_text(
+        "language: en\nintents:\n  PlantsLastWatered:\n    data:\n"
+        "      - sentences:\n          - when were the plants [last] watered\n"
+    )
+    hearth, _, _ = responder(
+        router={"skills_dir": str(skills_dir), "sentences_dir": str(sentences)}
+    )
+    assert hearth.run_text("when were the plants last watered").reply == (
+        "The plants were watered yesterday."
+    )
+
+
+def test_a_broken_user_skill_is_one_clear_error(tmp_path: Path) -> None:
+    from assistant.errors import ConfigError
+
+    (tmp_path / "broken.py").write_text("raise RuntimeError('oops')\n")
+    with pytest.raises(ConfigError, match=r"broken\.py: cannot load this skill"):
+        responder(router={"skills_dir": str(tmp_path)})
