@@ -11,14 +11,14 @@ from pathlib import Path
 from .audio import AudioSink
 from .config import Config
 from .devices import Home, exposure_filter
-from .entities import Entity
+from .entities import Entity, EntityRegistry
 from .errors import ConfigError
 from .events import Event, EventBus, event_to_json
-from .models import resolve_stt, resolve_tts, resolve_vad, resolve_wake
+from .models import resolve_llm, resolve_stt, resolve_tts, resolve_vad, resolve_wake
 from .mqtt import ActionPublisher
 from .pipeline import Pipeline
 from .router import TemplateRouter
-from .skill import load_skills
+from .skill import Tool, load_skills
 from .stt import WhisperSpeechToText
 from .tts import PiperTextToSpeech
 from .vad import Endpointer, SileroVad
@@ -67,6 +67,19 @@ def build_pipeline(
     if speak:
         tts = PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
         loaders.append(tts.load)
+    llm = catalog = None
+    if config.llm.enabled:
+        from .llm import LlamaCppModel
+        from .llm_router import LlmRouter
+        from .toolcall import ToolCatalog
+
+        model = LlamaCppModel(resolve_llm(config.llm.model), config.llm)
+        loaders.append(model.load)
+        llm = LlmRouter(model, config.llm)
+
+        def catalog(entities: EntityRegistry, tools: list[Tool]) -> ToolCatalog:
+            return ToolCatalog.build(tools, entities)
+
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hearth-load") as pool:
         for future in [pool.submit(load) for load in loaders]:
             future.result()
@@ -82,6 +95,8 @@ def build_pipeline(
         stt=stt,
         tts=tts,
         sink=sink,
+        llm=llm,
+        catalog=catalog,
     )
     return Loaded(pipeline, time.perf_counter() - started)
 

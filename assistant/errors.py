@@ -20,6 +20,7 @@ __all__ = [
     "ModelError",
     "RouterError",
     "SttError",
+    "ToolCallError",
     "TtsError",
 ]
 
@@ -74,6 +75,14 @@ class SttError(HearthError):
 
 class RouterError(HearthError):
     """The router could not decide what a command means."""
+
+
+class ToolCallError(RouterError):
+    """The language model's tool call is not valid; ``message`` says why in words that can be
+    fed back to the model ("'brightness' must be from 0 to 100")."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("tool_call_invalid", message)
 
 
 class ActionError(HearthError):

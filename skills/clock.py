@@ -10,7 +10,10 @@ class ClockSkill:
     description = "Say the current time or today's date."
     intents = ("HassGetCurrentTime", "HassGetCurrentDate")
     risk = Risk.SAFE
-    tools: tuple[Tool, ...] = ()
+    tools: tuple[Tool, ...] = (
+        Tool("HassGetCurrentTime", "Say the time now."),
+        Tool("HassGetCurrentDate", "Say today's date."),
+    )
 
     def run(self, call: SkillCall, context: SkillContext) -> SkillResult:
         now = context.now()

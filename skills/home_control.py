@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.entities import Action, Entity
-from assistant.skill import Risk, SkillCall, SkillContext, SkillResult, Tool
+from assistant.skill import ENTITY, Risk, SkillCall, SkillContext, SkillResult, Tool
+from assistant.toolcall import AREA
 
 _PLURAL = {"light": "lights", "switch": "switches", "fan": "fans", "cover": "covers"}
 
@@ -28,6 +29,7 @@ _ON = {
     "scene": ("turn_on", "Activated"),
 }
 _OFF = {"cover": ("close_cover", "Closed"), "lock": ("unlock", "Unlocked")}
+
 
 def _targets(call: SkillCall, context: SkillContext, domains: frozenset[str]) -> list[Entity]:
     slots = call.slots
@@ -69,7 +71,80 @@ class HomeControlSkill:
     )
     intents = tuple(_DOMAINS)
     risk = Risk.SAFE  # unlocking and opening garage doors are held back by assistant.policy
-    tools: tuple[Tool, ...] = ()
+    tools: tuple[Tool, ...] = (
+        Tool(
+            "HassTurnOn",
+            "Turn on, open, lock or activate one device.",
+            {"name": {ENTITY: sorted(_DOMAINS["HassTurnOn"])}},
+            ("name",),
+        ),
+        Tool(
+            "HassTurnOn",
+            "Turn on or open the devices of one kind in an area (lights if no kind is said).",
+            {
+                "area": {AREA: True},
+                "domain": {"type": "string", "enum": ["light", "switch", "fan", "cover"]},
+            },
+            ("area",),
+        ),
+        Tool(
+            "HassTurnOff",
+            "Turn off, close or unlock one device.",
+            {"name": {ENTITY: sorted(_DOMAINS["HassTurnOff"])}},
+            ("name",),
+        ),
+        Tool(
+            "HassTurnOff",
+            "Turn off or close the devices of one kind in an area (lights if no kind is said).",
+            {
+                "area": {AREA: True},
+                "domain": {"type": "string", "enum": ["light", "switch", "fan", "cover"]},
+            },
+            ("area",),
+        ),
+        Tool(
+            "HassLightSet",
+            "Set the brightness of a light, in percent.",
+            {
+                "name": {ENTITY: ["light"]},
+                "brightness": {"type": "integer", "minimum": 0, "maximum": 100},
+            },
+            ("name", "brightness"),
+        ),
+        Tool(
+            "HassLightSet",
+            "Set the brightness of the lights in an area, in percent.",
+            {"area": {AREA: True}, "brightness": {"type": "integer", "minimum": 0, "maximum": 100}},
+            ("area", "brightness"),
+        ),
+        Tool(
+            "HassSetPosition",
+            "Open a cover (blind, curtain, garage door) to a position, in percent open.",
+            {
+                "name": {ENTITY: ["cover"]},
+                "position": {"type": "integer", "minimum": 0, "maximum": 100},
+            },
+            ("name", "position"),
+        ),
+        Tool(
+            "HassFanSetSpeed",
+            "Set the speed of a fan, in percent.",
+            {
+                "name": {ENTITY: ["fan"]},
+                "percentage": {"type": "integer", "minimum": 0, "maximum": 100},
+            },
+            ("name", "percentage"),
+        ),
+        Tool(
+            "HassClimateSetTemperature",
+            "Set a thermostat's target temperature, in degrees.",
+            {
+                "name": {ENTITY: ["climate"]},
+                "temperature": {"type": "number", "minimum": 5, "maximum": 35},
+            },
+            ("name", "temperature"),
+        ),
+    )
 
     def run(self, call: SkillCall, context: SkillContext) -> SkillResult:
         entities = _targets(call, context, _DOMAINS[call.intent])

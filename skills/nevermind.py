@@ -7,7 +7,7 @@ from assistant.skill import Risk, SkillCall, SkillContext, SkillResult, Tool
 
 class NevermindSkill:
     name = "nevermind"
-    description = "Stop, cancel, never mind: end the conversation without an answer."
+    description = "Stop quietly when you say never mind."
     intents = ("HassNevermind",)
     risk = Risk.SAFE
     tools: tuple[Tool, ...] = ()

@@ -8,7 +8,8 @@ import json
 
 from assistant.devices import EntityState
 from assistant.entities import Entity
-from assistant.skill import Risk, SkillCall, SkillContext, SkillResult, Tool
+from assistant.skill import ENTITY, Risk, SkillCall, SkillContext, SkillResult, Tool
+from assistant.toolcall import AREA
 
 _SPOKEN = {
     "on": "on",
@@ -90,7 +91,43 @@ class StateSkill:
     description = "Answer questions about devices and sensors from their latest state."
     intents = ("HassGetState", "HassClimateGetTemperature")
     risk = Risk.SAFE
-    tools: tuple[Tool, ...] = ()
+    tools: tuple[Tool, ...] = (
+        Tool(
+            "HassGetState",
+            "Say whether a device is on, off, open, closed, locked or unlocked.",
+            {
+                "name": {
+                    ENTITY: [
+                        "light",
+                        "switch",
+                        "fan",
+                        "cover",
+                        "lock",
+                        "climate",
+                        "sensor",
+                        "binary_sensor",
+                    ]
+                },
+                "state": {
+                    "type": "string",
+                    "enum": ["on", "off", "open", "closed", "locked", "unlocked"],
+                },
+            },
+            ("name",),
+        ),
+        Tool(
+            "HassClimateGetTemperature",
+            "Say the temperature a thermostat or temperature sensor measures.",
+            {"name": {ENTITY: ["climate", "sensor"]}},
+            ("name",),
+        ),
+        Tool(
+            "HassClimateGetTemperature",
+            "Say the temperature in an area.",
+            {"area": {AREA: True}},
+            ("area",),
+        ),
+    )
 
     def run(self, call: SkillCall, context: SkillContext) -> SkillResult:
         if call.intent == "HassClimateGetTemperature":

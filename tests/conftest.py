@@ -207,8 +207,10 @@ suggested_area = "Kitchen"
 
 def write_config(directory: Path, port: int, node_id: str = "kitchen", extra: str = "") -> Path:
     path = directory / "config.toml"
+    # the language model stays off: these tests are about the sentence templates
     path.write_text(
-        f'[assistant]\nnode_id = "{node_id}"\n\n[mqtt]\nport = {port}\n{extra}\n{ENTITIES_TOML}'
+        f'[assistant]\nnode_id = "{node_id}"\n\n[llm]\nenabled = false\n\n'
+        f"[mqtt]\nport = {port}\n{extra}\n{ENTITIES_TOML}"
     )
     return path
 

@@ -36,7 +36,7 @@ def test_models_list_and_verify() -> None:
         assert name in listed.stdout
     verified = run_hearth("models", "verify")
     assert verified.returncode == 0
-    assert verified.stdout.count(" ok ") == 4
+    assert verified.stdout.count(" ok ") == 5  # wake, vad, stt, tts, llm
 
 
 def test_missing_model_is_one_line_and_exit_78(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def _no_broker_config(tmp_path: Path) -> Path:
     from conftest import free_port
 
     path = tmp_path / "nobroker.toml"
-    path.write_text(f"[mqtt]\nport = {free_port()}\n")
+    path.write_text(f"[llm]\nenabled = false\n[mqtt]\nport = {free_port()}\n")
     return path
 
 

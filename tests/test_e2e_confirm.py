@@ -23,7 +23,7 @@ suggested_area = "Hall"
 
 def test_unlock_then_yes_then_no(tmp_path: Path, broker: Broker, recorder: Recorder) -> None:
     config = tmp_path / "lock.toml"
-    config.write_text(f'[assistant]\nnode_id = "hall"\n[mqtt]\nport = {broker.port}\n{LOCK}')
+    config.write_text(f'[assistant]\nnode_id = "porch"\n[mqtt]\nport = {broker.port}\n{LOCK}')
     # "Please": tiny.en hears a sentence-initial "Unlock the front door" as "I'm off the front
     # door" in this voice (see the README's limits)
     audio = utterance(
@@ -47,14 +47,14 @@ def test_unlock_then_yes_then_no(tmp_path: Path, broker: Broker, recorder: Recor
     )
     assert result.returncode == 0, result.stderr
 
-    recorder.wait_for("hearth/hall/availability", 2)
+    recorder.wait_for("hearth/porch/availability", 2)
     assert recorder.on("zigbee2mqtt/Front Door/set") == ["UNLOCK"]
-    replies = [json.loads(p)["text"] for p in recorder.on("hearth/hall/event/reply")]
+    replies = [json.loads(p)["text"] for p in recorder.on("hearth/porch/event/reply")]
     assert replies == [
         "Do you want me to unlock the Front Door?",
         "Unlocked the Front Door.",
         "Do you want me to unlock the Front Door?",
         "Okay, I won't.",
     ]
-    listens = [json.loads(p)["trigger"] for p in recorder.on("hearth/hall/event/listen")]
+    listens = [json.loads(p)["trigger"] for p in recorder.on("hearth/porch/event/listen")]
     assert listens == ["follow_up", "follow_up"]

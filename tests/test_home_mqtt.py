@@ -109,7 +109,10 @@ def announce(port: int, *devices: tuple[str, dict[str, object]]) -> None:
 
 def config_file(tmp_path: Path, port: int, node_id: str, extra: str = "") -> Path:
     path = tmp_path / f"{node_id}.toml"
-    path.write_text(f'[assistant]\nnode_id = "{node_id}"\n\n[mqtt]\nport = {port}\n{extra}')
+    path.write_text(
+        f'[assistant]\nnode_id = "{node_id}"\n\n[llm]\nenabled = false\n\n'
+        f"[mqtt]\nport = {port}\n{extra}"
+    )
     return path
 
 

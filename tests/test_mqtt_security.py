@@ -139,7 +139,7 @@ def test_ask_over_tls(secure_broker: tuple[int, Path], tmp_path: Path) -> None:
     port, work = secure_broker
     config = tmp_path / "tls.toml"
     config.write_text(
-        f'[assistant]\nnode_id = "tls"\n[mqtt]\nport = {port}\ntls = true\n'
+        f'[assistant]\nnode_id = "tls"\n[llm]\nenabled = false\n[mqtt]\nport = {port}\ntls = true\n'
         f'ca_file = "{work}/ca.crt"\nusername = "hearth"\npassword_file = "{work}/password"\n'
         '[[entities]]\ndomain = "switch"\nname = "Kettle"\nunique_id = "kettle"\n'
         'command_topic = "home/kettle/set"\n'

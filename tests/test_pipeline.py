@@ -50,7 +50,9 @@ Source = ArraySource
 def build(
     vad: VadConfig | None = None, fail: bool = False
 ) -> tuple[Loaded, list[Event], Publisher]:
-    config = Config(entities=(LIGHT,), vad=vad or VadConfig())  # type: ignore[call-arg]
+    config = Config.model_validate(
+        {"entities": [LIGHT.model_dump(by_alias=True)], "llm": {"enabled": False}}
+    ).model_copy(update={"vad": vad or VadConfig()})  # type: ignore[call-arg]
     bus = EventBus()
     events: list[Event] = []
     bus.subscribe(events.append)
