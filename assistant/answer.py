@@ -40,7 +40,7 @@ from .events import (
     TurnFinished,
 )
 from .mqtt import ActionPublisher
-from .policy import confirmation_question, is_yes, needs_confirmation
+from .policy import confirmation_question, grounded, is_yes, needs_confirmation
 from .profiles import Profiles, spoken_profile
 from .router import Router, RouteResult
 from .skill import SkillCall, SkillContext, SkillRegistry, Tool
@@ -294,7 +294,11 @@ class Responder:
         """Router layer 2: a tool call, validated before anything runs."""
         if self.llm is None or self._make_catalog is None:
             return None
-        return self.llm.decide(text, self._tool_catalog(), self.conversation.recent())
+        route = self.llm.decide(text, self._tool_catalog(), self.conversation.recent())
+        if route is not None and not grounded(route.slots, text, self.home.registry()):
+            _LOGGER.info("layer 2 call %s %s not grounded in %r", route.intent, route.slots, text)
+            return None
+        return route
 
     def _tool_catalog(self) -> Any:
         """Rebuilt only when the devices or the profile change, so the prompt stays cached."""

@@ -139,3 +139,27 @@ def test_any_pause_after_the_wake_word_keeps_the_whole_command(pause_s: float) -
     transcript = next(e for e in events if e.type == "transcript")
     assert "jarvis" not in event_to_json(transcript)["text"].lower()
     assert [m.payload for m in publisher.messages] == ['{"state":"ON","brightness":51}']
+
+
+class PacedSource(ArraySource):
+    """Frames at real-time pace, as a microphone gives them."""
+
+    def frames(self):  # type: ignore[no-untyped-def]
+        import time
+
+        for frame in super().frames():
+            time.sleep(0.08)
+            yield frame
+
+
+def test_a_timer_rings_through_the_audio_loop(tmp_path: object) -> None:
+    from assistant.commands import Ask
+
+    loaded, events, _ = build()
+    pipeline = loaded.pipeline
+    pipeline.submit(Ask("set a timer for one second"))
+    pipeline.run(PacedSource(utterance(3.0)))
+    announced = [event_to_json(e)["text"] for e in events if e.type == "announcement"]
+    assert announced and "timer is done" in announced[0]
+    replies = [event_to_json(e)["text"] for e in events if e.type == "reply"]
+    assert replies[-1] == announced[0]  # spoken, after the timer was set
