@@ -10,12 +10,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from router_table import ENTITIES, TABLE, matches  # noqa: E402
+from router_table import ENTITIES, TABLE, matches
 
-from assistant.config import Config  # noqa: E402
-from assistant.daemon import build_pipeline  # noqa: E402
-from assistant.events import EventBus  # noqa: E402
-from assistant.mqtt import MemoryPublisher  # noqa: E402
+from assistant.config import Config
+from assistant.daemon import build_pipeline
+from assistant.events import EventBus
+from assistant.mqtt import MemoryPublisher
 
 
 def main() -> None:
@@ -52,7 +52,9 @@ def main() -> None:
         print(f"layers 1+2:    {layer1 + layer2}/{total} ({100 * (layer1 + layer2) / total:.0f} %)")
         if llm_ms:
             llm_ms.sort()
-            print(f"layer 2 time: median {llm_ms[len(llm_ms) // 2]:.0f} ms, max {llm_ms[-1]:.0f} ms")
+            print(
+                f"layer 2 time: median {llm_ms[len(llm_ms) // 2]:.0f} ms, max {llm_ms[-1]:.0f} ms"
+            )
 
 
 if __name__ == "__main__":
