@@ -67,17 +67,20 @@ def _words(text: str) -> set[str]:
 
 
 def _unsaid_target(call: ToolCall, catalog: ToolCatalog, said: Sequence[str]) -> str | None:
-    """The name the model chose for a device or an area when no word of it (nor of the
-    device's aliases or area) was said in this turn or the recent history; else ``None``.
+    """What the model named, for a device, an area or a free-text slot, when no word of it
+    (nor of the device's aliases or area) was said in this turn or the recent history; else
+    ``None``.
 
     A small model asked to "turn on the toaster" in a home with no toaster tends to pick some
-    other device; the grammar keeps it to real devices, and this keeps it to the ones meant.
+    other device, or to copy the example from its prompt ("text" onto the shopping list); the
+    grammar keeps it to real devices, and this keeps it to the ones meant.
     """
     heard = set().union(*(_words(text) for text in said))
-    for slot in call.targets:
-        names = catalog.spoken_names(str(call.slots[slot]))
+    for slot in (*call.targets, *call.free_text):
+        value = str(call.slots[slot])
+        names = catalog.spoken_names(value) if slot in call.targets else (value,)
         if not heard & set().union(*(_words(name) for name in names)):
-            return call.slot_text.get(slot, str(call.slots[slot]))
+            return call.slot_text.get(slot, value)
     return None
 
 
@@ -119,6 +122,18 @@ class LlmRouter:
         if self._tool_prompt is None or self._tool_prompt[0] is not catalog:
             self._tool_prompt = (catalog, f"{TOOL_PROMPT}\n{catalog.prompt()}")
         return self._tool_prompt[1]
+
+    def prepare(self, catalog: ToolCatalog) -> None:
+        """Evaluate layer 2's system prompt now (at start, or after the devices changed), so
+        that the first command that reaches the model pays only for its own words."""
+        messages: list[Message] = [
+            {"role": "system", "content": self.system_prompt(catalog)},
+            {"role": "user", "content": "hello"},
+        ]
+        try:
+            self._model.complete_json(messages, catalog.schema(), 1, self._config.timeout_s)
+        except RouterError as err:
+            _LOGGER.warning("could not prepare the tool prompt: %s", err)
 
     def decide(
         self,

@@ -47,6 +47,7 @@ class ToolCall:
     text: str
     slot_text: dict[str, str] = field(default_factory=dict)
     targets: tuple[str, ...] = ()  # slots whose value is an entity id or an area id
+    free_text: tuple[str, ...] = ()  # slots of free text (a list item, a timer's name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,12 @@ class _Slot:
     schema: dict[str, Any]  # the JSON-schema fragment the grammar sees
     ids: Mapping[str, str] | None  # device/area: casefolded spoken name or id → id
     what: str  # how the prompt describes it: "light|switch", "area", "0-100"
+
+    @property
+    def free_text(self) -> bool:
+        return (
+            self.ids is None and self.schema.get("type") == "string" and not self.schema.get("enum")
+        )
 
     def example(self) -> Any:
         """A valid value, for the example call in the prompt."""
@@ -109,9 +116,9 @@ class _Variant:
         }
 
     def line(self) -> str:
-        """The description, an example call, and the optional slots: a small model follows a
-        concrete example far better than a signature."""
-        shown = [s for s in self.slots if s.name in self.required] or list(self.slots[:1])
+        """The description, an example call, and the optional slots (SmolLM2-135M picked the
+        right tool more often after a concrete example than after a signature)."""
+        shown = [s for s in self.slots if s.name in self.required]
         example = json.dumps(
             {"intent": self.intent, "slots": {s.name: s.example() for s in shown}},
             ensure_ascii=False,
@@ -372,7 +379,8 @@ def _fit(variant: _Variant, slots: dict[str, Any], text: str) -> ToolCall:
     for name, raw in slots.items():
         values[name], words[name] = _value(known[name], raw)
     targets = tuple(name for name in slots if known[name].ids is not None)
-    return ToolCall(variant.intent, values, text, words, targets)
+    free = tuple(name for name in slots if known[name].free_text)
+    return ToolCall(variant.intent, values, text, words, targets, free)
 
 
 def _closeness(variant: _Variant, slots: dict[str, Any]) -> int:
