@@ -96,6 +96,8 @@ class LanguageRouter(Protocol):
         deadline_s: float,
     ) -> Iterator[str]: ...
 
+    def prepare(self, catalog: Any) -> None: ...
+
 
 class Responder:
     """Text → router → skill → actions → speech, with its events."""
@@ -295,10 +297,22 @@ class Responder:
         if self.llm is None or self._make_catalog is None:
             return None
         route = self.llm.decide(text, self._tool_catalog(), self.conversation.recent())
-        if route is not None and not grounded(route.slots, text, self.home.registry()):
+        if route is None:
+            return None
+        described = " ".join(
+            [route.intent]
+            + [t.description for s in self.skills for t in s.tools if t.intent == route.intent]
+        )
+        if not grounded(route.slots, text, self.home.registry(), described):
             _LOGGER.info("layer 2 call %s %s not grounded in %r", route.intent, route.slots, text)
             return None
         return route
+
+    def prepare_language_model(self) -> None:
+        """Read the tool prompt into the model's cache now, so the first command the templates
+        miss does not pay for it (about 4 s with the default model on 2 cores)."""
+        if self.llm is not None and self._make_catalog is not None:
+            self.llm.prepare(self._tool_catalog())
 
     def _tool_catalog(self) -> Any:
         """Rebuilt only when the devices or the profile change, so the prompt stays cached."""

@@ -134,12 +134,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             except DeviceMissingError as err:
                 _LOGGER.warning("%s; replies are published as text only", err.message)
         pipeline.sink = sink
-        if not link.wait_connected(2.0):
+        if link.wait_connected(2.0):
+            link.sync(2.0)  # retained discovery first, so the model's prompt lists the devices
+        else:
             _LOGGER.warning(
                 "broker %s:%s not reachable yet; retrying in the background",
                 config.mqtt.host,
                 config.mqtt.port,
             )
+        pipeline.prepare_language_model()
         _LOGGER.info("ready in %.1f s; listening for %s", loaded.load_s, config.wake.model)
         turns = pipeline.run(source)
         _LOGGER.info("input ended after %d turn(s)", turns)

@@ -82,11 +82,50 @@ def _number_said(value: float, said: str) -> bool:
     return f" {spelled} " in said or (number == 50 and " half" in said)
 
 
-def grounded(slots: dict[str, object], text: str, entities: EntityRegistry) -> bool:
+_STOP: Final = frozenset(
+    [
+        "say",
+        "the",
+        "and",
+        "for",
+        "with",
+        "what",
+        "when",
+        "how",
+        "now",
+        "get",
+        "set",
+        "can",
+        "you",
+        "your",
+        "this",
+        "that",
+        "else",
+        "from",
+        "by",
+        "hass",
+        "hearth",
+        "latest",
+    ]
+)
+
+
+def _mentions(description: str, said: str) -> bool:
+    words = set(re.findall(r"[a-z]{3,}", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", description).lower()))
+    return any(w in said for w in words - _STOP)
+
+
+def grounded(
+    slots: dict[str, object], text: str, entities: EntityRegistry, description: str = ""
+) -> bool:
     """Whether every slot a language model filled was actually said: a device by its name or an
-    alias, an area by its name, a number in digits or words, a text as written. A small model
-    likes to pick a device or a value nobody mentioned; such a call is not acted on."""
+    alias, an area by its name, a number in digits or words, a text as written. A call with no
+    slots must share a word with its intent's name or description ("time" for the clock). A small
+    model likes to pick a device, a value or a tool nobody mentioned; such a call is not acted
+    on."""
     said = _words(text)
+    if not slots and description and not _mentions(description, said):
+        return False
     areas = entities.areas()
     for key, value in slots.items():
         if key == "name":

@@ -151,3 +151,18 @@ def test_a_broken_user_skill_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "broken.py").write_text("raise RuntimeError('oops')\n")
     with pytest.raises(ConfigError, match=r"broken\.py: cannot load this skill"):
         responder(router={"skills_dir": str(tmp_path)})
+
+
+def test_grounding_of_a_model_call() -> None:
+    from assistant.entities import EntityRegistry
+    from assistant.policy import grounded
+
+    registry = EntityRegistry.from_config(Config.model_validate({"entities": ENTITIES}).entities)
+    light = "light.kitchen_light"
+    assert grounded({"name": light}, "please switch on the kitchen light", registry)
+    assert not grounded({"name": light}, "switch it on", registry)
+    assert grounded({"name": light, "brightness": 40}, "kitchen light to forty", registry)
+    assert grounded({"name": light, "brightness": 40}, "kitchen light 40%", registry)
+    assert not grounded({"name": light, "brightness": 50}, "dim the kitchen light", registry)
+    assert grounded({}, "what time is it", registry, "HassGetCurrentTime Say the time now.")
+    assert not grounded({}, "paint the moon purple", registry, "HassGetCurrentTime Say the time")
