@@ -131,6 +131,7 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
         audio_s += len(audio) / SAMPLE_RATE_HZ
         pipeline.run(ArraySource(audio))
         pipeline.wake.reset()  # type: ignore[union-attr]
+    language_model = _time_language_model(pipeline)
     usage_end = resource.getrusage(resource.RUSAGE_SELF)
     stages = {}
     for key, label in STAGES:
@@ -164,6 +165,33 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
         ),
         "audio_s": round(audio_s, 1),
         "peak_rss_mb": round(usage_end.ru_maxrss / 1024, 1),
+        "language_model": language_model,
+    }
+
+
+def _time_language_model(pipeline: Any) -> dict[str, Any] | None:
+    """Layer 2 (a tool call the templates miss) and layer 3 (a free answer), after the tool
+    prompt was read once, as ``hearth run`` does at start."""
+    if pipeline.llm is None:
+        return None
+    started = time.perf_counter()
+    pipeline.prepare_language_model()
+    prepare_ms = 1000 * (time.perf_counter() - started)
+    started = time.perf_counter()
+    pipeline._ask_model(pipeline._new_turn(), "could you make the kitchen light a bit brighter")
+    tool_ms = 1000 * (time.perf_counter() - started)
+    started = time.perf_counter()
+    first_ms = 0.0
+    sentences = pipeline.llm.answer("Why is the sky blue?", [], "", 60, 30.0)
+    for index, _sentence in enumerate(sentences):
+        if index == 0:
+            first_ms = 1000 * (time.perf_counter() - started)
+    return {
+        "model": pipeline.config.llm.model,
+        "prepare_ms": round(prepare_ms),
+        "tool_call_ms": round(tool_ms),
+        "answer_first_sentence_ms": round(first_ms),
+        "answer_total_ms": round(1000 * (time.perf_counter() - started)),
     }
 
 
@@ -195,4 +223,11 @@ def print_table(report: dict[str, Any]) -> None:
         f"CPU time: {report['cpu_s']:.1f} s for {report['audio_s']:.1f} s of audio; "
         f"peak memory {report['peak_rss_mb']:.0f} MB"
     )
+    model = report.get("language_model")
+    if model:
+        print(
+            f"language model {model['model']}: tool prompt read in {model['prepare_ms']} ms "
+            f"(at start); a tool call {model['tool_call_ms']} ms; a free answer's first sentence "
+            f"{model['answer_first_sentence_ms']} ms, all of it {model['answer_total_ms']} ms"
+        )
     print("Publishing went to memory: add your broker's round trip (under 1 ms on loopback).")
