@@ -193,6 +193,10 @@ Domain = Literal[
     "light", "switch", "fan", "cover", "lock", "climate", "sensor", "binary_sensor", "scene"
 ]
 
+ColorMode = Literal[
+    "onoff", "brightness", "color_temp", "hs", "xy", "rgb", "rgbw", "rgbww", "white"
+]
+
 
 class EntityConfig(_Section):
     """A device declared by hand, with the fields of Home Assistant MQTT discovery."""
@@ -216,6 +220,13 @@ class EntityConfig(_Section):
         "last", description="Light: send payload_on after, before or instead of the brightness."
     )
     brightness_command_template: str = Field("", description="Only {{ value }} placeholders.")
+    supported_color_modes: tuple[ColorMode, ...] = Field(
+        (), description="Light, json schema: its colour modes; rgb, rgbw, rgbww, hs or xy: colour."
+    )
+    rgb_command_topic: str = Field("", description="Light, default schema: where R,G,B goes.")
+    rgb_command_template: str = Field(
+        "", description="{{ value }} (R,G,B), {{ red }}, {{ green }}, {{ blue }} placeholders."
+    )
     command_template: str = Field("", description="Switch, fan, lock: shapes the payload.")
     percentage_command_topic: str = Field("", description="Fan: where a speed goes.")
     percentage_command_template: str = ""
@@ -250,6 +261,7 @@ class EntityConfig(_Section):
 
     @field_validator(
         "percentage_command_topic",
+        "rgb_command_topic",
         "set_position_topic",
         "temperature_command_topic",
         "mode_command_topic",

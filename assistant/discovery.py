@@ -309,6 +309,9 @@ def _light(config: Mapping[str, Any]) -> dict[str, Any]:
         "brightness_command_template": _text(config, "brightness_command_template"),
         "brightness_scale": _integer(config, "brightness_scale", 255, 1, 1_000_000),
         "on_command_type": on_command_type,
+        "supported_color_modes": color_modes,
+        "rgb_command_topic": _topic(config, "rgb_command_topic"),
+        "rgb_command_template": _text(config, "rgb_command_template"),
     }
 
 

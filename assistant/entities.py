@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from .color import COLOR_MODES
 from .config import EntityConfig
 from .payloads import SERVICES, Action, MqttMessage, available_services, build_messages
 
@@ -72,6 +73,9 @@ class Entity:
     brightness: bool = True  # light, json schema: takes a brightness
     on_command_type: str = "last"  # light, default schema: "last", "first" or "brightness"
     brightness_command_template: str = ""
+    supported_color_modes: tuple[str, ...] = ()  # light, json schema: e.g. ("xy", "color_temp")
+    rgb_command_topic: str = ""  # light, default schema: takes "R,G,B"
+    rgb_command_template: str = ""  # may use {{ red }}, {{ green }}, {{ blue }}
     command_template: str = ""  # switch, fan, lock: shapes payload_on/_off/_lock/_unlock
     percentage_command_topic: str = ""  # fan
     percentage_command_template: str = ""
@@ -119,6 +123,9 @@ class Entity:
             json_attributes_topic=cfg.json_attributes_topic,
             on_command_type=cfg.on_command_type,
             brightness_command_template=cfg.brightness_command_template,
+            supported_color_modes=tuple(cfg.supported_color_modes),
+            rgb_command_topic=cfg.rgb_command_topic,
+            rgb_command_template=cfg.rgb_command_template,
             command_template=cfg.command_template,
             percentage_command_topic=cfg.percentage_command_topic,
             percentage_command_template=cfg.percentage_command_template,
@@ -150,6 +157,16 @@ class Entity:
         if self.domain != "light":
             return False
         return self.brightness if self.schema == "json" else bool(self.brightness_command_topic)
+
+    @property
+    def colourable(self) -> bool:
+        """Whether the light takes a colour: json schema with an rgb, rgbw, rgbww, hs or xy
+        colour mode, or default schema with an ``rgb_command_topic``."""
+        if self.domain != "light":
+            return False
+        if self.schema == "json":
+            return not COLOR_MODES.isdisjoint(self.supported_color_modes)
+        return bool(self.rgb_command_topic)
 
     @property
     def services(self) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
+from .color import as_rgb, json_color
 from .errors import ActionError
 
 if TYPE_CHECKING:
@@ -67,7 +68,10 @@ _TEMPLATED: Final = _Service("command_topic", _BRIGHTNESS, template="command_tem
 
 _SPECS: Final[Mapping[str, Mapping[str, _Service]]] = MappingProxyType(
     {
-        "light": {"turn_on": _SWITCHED, "turn_off": _SWITCHED},
+        "light": {
+            "turn_on": _Service("command_topic", _BRIGHTNESS | {"rgb_color"}),
+            "turn_off": _SWITCHED,
+        },
         "switch": {"turn_on": _TEMPLATED, "turn_off": _TEMPLATED},
         "fan": {
             "turn_on": _TEMPLATED,
@@ -135,7 +139,8 @@ SERVICES: Final[Mapping[str, Mapping[str, frozenset[str]]]] = MappingProxyType(
     }
 )
 """Component → service → the data keys it accepts (every key optional unless the service
-needs a value: ``percentage``, ``position``, ``temperature``, ``hvac_mode``)."""
+needs a value: ``percentage``, ``position``, ``temperature``, ``hvac_mode``). A light's
+``rgb_color`` is ``[red, green, blue]``, each 0-255."""
 
 _PLACEHOLDER: Final = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -214,20 +219,46 @@ def _brightness_pct(entity: Entity, data: Mapping[str, Any]) -> int | None:
     return round(value)
 
 
+_RGB_VARIABLES: Final = frozenset({"value", "entity_id", "red", "green", "blue"})
+
+
+def _rgb_color(entity: Entity, data: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    """``data["rgb_color"]``: three whole numbers 0-255, for a light that takes a colour."""
+    if "rgb_color" not in data:
+        return None
+    rgb = as_rgb(data["rgb_color"])
+    if rgb is None:
+        raise ActionError(
+            "bad_value", f"The colour for the {entity.name} must be three numbers from 0 to 255."
+        )
+    if not entity.colourable:
+        raise ActionError("not_colourable", f"The {entity.name} can't change colour.")
+    names = _template_names(entity.rgb_command_template)
+    if entity.schema != "json" and (names is None or not names <= _RGB_VARIABLES):
+        raise ActionError(
+            "unsupported", f"I can't fill in the colour command template of the {entity.name}."
+        )
+    return rgb
+
+
 def _on_off(entity: Entity, service: str, data: Mapping[str, Any]) -> list[MqttMessage]:
     """Light, switch and fan ``turn_on``/``turn_off``, light brightness included.
 
     Light, default schema: ``payload_on``/``payload_off`` on ``command_topic``; a brightness goes
     to ``brightness_command_topic`` scaled by ``brightness_scale``, before ``payload_on``
     (``on_command_type`` ``last``), after it (``first``) or instead of it (``brightness``, which
-    sends full brightness when none is asked for). Light, ``json`` schema: ``{"state":"ON",
-    "brightness":…}`` on ``command_topic``. Switch and fan: ``payload_on``/``payload_off``
-    through ``command_template``.
+    sends full brightness when none is asked for); an ``rgb_color`` goes first as "R,G,B" to
+    ``rgb_command_topic`` (after ``payload_on`` with ``first``). Light, ``json`` schema:
+    ``{"state":"ON","color":…,"brightness":…}`` on ``command_topic``. Switch and fan:
+    ``payload_on``/``payload_off`` through ``command_template``.
     """
     pct = _brightness_pct(entity, data) if service == "turn_on" else None
+    rgb = _rgb_color(entity, data) if service == "turn_on" else None
     turn_on = service == "turn_on" and pct != 0
     if entity.domain == "light" and entity.schema == "json":
         body: dict[str, Any] = {"state": "ON" if turn_on else "OFF"}
+        if turn_on and rgb is not None:
+            body["color"] = json_color(entity.supported_color_modes, rgb)
         if turn_on and pct is not None:
             body["brightness"] = round(pct * entity.brightness_scale / 100)
         return [MqttMessage(entity.command_topic, _compact(body))]
@@ -238,6 +269,20 @@ def _on_off(entity: Entity, service: str, data: Mapping[str, Any]) -> list[MqttM
         ]
     if not turn_on:
         return [MqttMessage(entity.command_topic, payload)]
+    built = _light_on(entity, payload, pct)
+    if rgb is not None:
+        channels = dict(zip(("red", "green", "blue"), rgb, strict=True))
+        value = ",".join(str(c) for c in rgb)
+        color = _render(entity.rgb_command_template, value, entity, **channels)
+        built.insert(
+            1 if entity.on_command_type == "first" else 0,
+            MqttMessage(entity.rgb_command_topic, color),
+        )
+    return built
+
+
+def _light_on(entity: Entity, payload: str, pct: int | None) -> list[MqttMessage]:
+    """Default-schema light ``turn_on``: ``payload_on`` and a brightness, in order."""
     by_brightness = entity.on_command_type == "brightness" and bool(entity.brightness_command_topic)
     if pct is None and by_brightness:
         pct = 100
@@ -341,7 +386,7 @@ def build_messages(entity: Entity, action: Action) -> list[MqttMessage]:
     Services and their data keys per component are listed in :data:`SERVICES`. Raises
     :class:`ActionError` with code ``entity_mismatch``, ``unsupported`` (the component or this
     entity can't do it), ``no_command_topic`` (the entity declares no topic for it),
-    ``bad_value`` or ``not_dimmable``; never any other exception.
+    ``bad_value``, ``not_dimmable`` or ``not_colourable``; never any other exception.
     """
     if entity.entity_id != action.entity_id:
         raise ActionError("entity_mismatch", f"action for {action.entity_id} on {entity.entity_id}")

@@ -1,5 +1,5 @@
-"""Home control: lights, switches and fans on and off, brightness, fan speed, covers, locks,
-thermostats and scenes."""
+"""Home control: lights, switches and fans on and off, brightness, light colour, fan speed,
+covers, locks, thermostats and scenes."""
 
 from __future__ import annotations
 
@@ -29,6 +29,21 @@ _ON = {
     "scene": ("turn_on", "Activated"),
 }
 _OFF = {"cover": ("close_cover", "Closed"), "lock": ("unlock", "Unlocked")}
+
+# home-assistant-intents' ``color`` list -> RGB, as Home Assistant's color_name_to_rgb gives it
+_COLORS: dict[str, tuple[int, int, int]] = {
+    "white": (255, 255, 255),
+    "black": (0, 0, 0),
+    "red": (255, 0, 0),
+    "orange": (255, 165, 0),
+    "yellow": (255, 255, 0),
+    "green": (0, 128, 0),
+    "blue": (0, 0, 255),
+    "purple": (128, 0, 128),
+    "brown": (165, 42, 42),
+    "pink": (255, 192, 203),
+    "turquoise": (64, 224, 208),
+}
 
 
 def _targets(call: SkillCall, context: SkillContext, domains: frozenset[str]) -> list[Entity]:
@@ -66,8 +81,8 @@ def _number(value: Any) -> float | None:
 class HomeControlSkill:
     name = "home_control"
     description = (
-        "Turn lights, switches and fans on or off, set brightness and fan speed, open, close and "
-        "position covers, lock doors, set a thermostat, activate scenes."
+        "Turn lights, switches and fans on or off, set brightness, light colour and fan speed, "
+        "open, close and position covers, lock doors, set a thermostat, activate scenes."
     )
     intents = tuple(_DOMAINS)
     risk = Risk.SAFE  # unlocking and opening garage doors are held back by assistant.policy
@@ -118,6 +133,12 @@ class HomeControlSkill:
             ("area", "brightness"),
         ),
         Tool(
+            "HassLightSet",
+            "Set the colour of a light.",
+            {"name": {ENTITY: ["light"]}, "color": {"type": "string", "enum": sorted(_COLORS)}},
+            ("name", "color"),
+        ),
+        Tool(
             "HassSetPosition",
             "Open a cover (blind, curtain, garage door) to a position, in percent open.",
             {
@@ -161,6 +182,8 @@ class HomeControlSkill:
         self, call: SkillCall, entities: list[Entity]
     ) -> tuple[tuple[Action, ...], str] | str:
         slots = call.slots
+        if call.intent == "HassLightSet" and "color" in slots:
+            return _set_color(str(slots["color"]), entities)
         if call.intent == "HassLightSet":
             pct = _number(slots.get("brightness"))
             if pct is None:
@@ -206,6 +229,21 @@ class HomeControlSkill:
             return "Please ask for those devices one at a time."
         service, verb = services.pop()
         return tuple(Action(e.entity_id, service) for e in entities), f"{verb} {{what}}."
+
+
+def _set_color(name: str, entities: list[Entity]) -> tuple[tuple[Action, ...], str] | str:
+    """``turn_on`` with ``rgb_color``; in an area, only the lights that take a colour."""
+    rgb = _COLORS.get(name.lower())
+    if rgb is None:
+        return f"Sorry, I don't know the colour {name}."
+    if len(entities) > 1:
+        entities = [e for e in entities if e.colourable]
+        if not entities:
+            return "None of those lights can change colour."
+    data = {"rgb_color": list(rgb)}
+    return tuple(Action(e.entity_id, "turn_on", data) for e in entities), (
+        f"Set {{what}} to {name.lower()}."
+    )
 
 
 SKILLS = (HomeControlSkill(),)

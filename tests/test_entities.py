@@ -417,6 +417,8 @@ def _every_component() -> list[Entity]:
     domains = ["light", "switch", "fan", "cover", "lock", "climate", "scene", "sensor"]
     built = [entity(domain=d, unique_id=d, **topics) for d in [*domains, "binary_sensor"]]
     built.append(entity(schema="json", unique_id="json_light", **topics))
+    built.append(entity(schema="json", unique_id="xy", supported_color_modes=["xy"], **topics))
+    built.append(entity(unique_id="rgb", rgb_command_topic="dev/rgb", **topics))
     built.append(entity(on_command_type="brightness", unique_id="dimmer", **topics))
     built.append(cover(unique_id="inverted", position_open=0, position_closed=255))
     built.append(thermostat(unique_id="fine", temp_step=0.5, min_temp=-10, max_temp=40.5))
@@ -431,7 +433,7 @@ _values = (
     json_values
     | st.integers(-10, 110)
     | st.floats(-1e6, 1e6)
-    | st.sampled_from(["heat", "off", "auto", 50, 0, 100, 21.5])
+    | st.sampled_from(["heat", "off", "auto", 50, 0, 100, 21.5, [255, 0, 0], (0, 128, 255)])
 )
 
 
@@ -462,10 +464,16 @@ def test_any_service_on_any_component_gives_messages_or_a_clear_refusal(
     try:
         built = build_messages(target, Action(target.entity_id, service, data))
     except ActionError as err:
-        assert err.code in ("unsupported", "bad_value", "no_command_topic", "not_dimmable")
+        assert err.code in (
+            "unsupported",
+            "bad_value",
+            "no_command_topic",
+            "not_dimmable",
+            "not_colourable",
+        )
         assert err.message
         return
     assert service in target.services
     assert built and all(m.qos == 1 and not m.retain for m in built)
-    declared = {getattr(target, name) for name in _TOPIC_FIELDS} - {""}
+    declared = {getattr(target, name) for name in (*_TOPIC_FIELDS, "rgb_command_topic")} - {""}
     assert all(m.topic in declared and isinstance(m.payload, str) for m in built)

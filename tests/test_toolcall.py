@@ -52,7 +52,7 @@ def test_schema_is_one_object_per_tool_variant_and_none() -> None:
         "additionalProperties": False,
     }
     light_set = [b for b in branches if b["properties"]["intent"] == {"const": "HassLightSet"}]
-    assert len(light_set) == 2  # by name, or by area
+    assert len(light_set) == 3  # brightness by name or by area, colour by name
     by_name = light_set[0]
     assert by_name["required"] == ["intent", "slots"] and not by_name["additionalProperties"]
     slots = by_name["properties"]["slots"]
