@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -164,9 +165,17 @@ class Responder:
         """One turn from text, as if spoken after the wake word."""
         record = self._new_turn()
         record.processing_started = time.perf_counter()
-        try:
+        with self._turn(record):
             self.bus.emit(Transcript(turn=record.turn, text=text, stt_ms=0.0))
             self._answer(record, text, None)
+        return record
+
+    @contextmanager
+    def _turn(self, record: TurnRecord) -> Iterator[None]:
+        """Run a turn's work: a failure becomes an ``error`` event, and the turn always ends
+        with its ``turn_end`` event, whatever happened."""
+        try:
+            yield
         except HearthError as err:
             self._fail(record, err.code, err.message)
         except Exception as err:
@@ -174,7 +183,6 @@ class Responder:
             self._fail(record, "internal", f"{type(err).__name__}: {err}")
         finally:
             self._finish(record)
-        return record
 
     # -- deciding and acting -----------------------------------------------------------------
 

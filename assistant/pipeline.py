@@ -31,7 +31,6 @@ import numpy as np
 from .answer import SORRY_NOT_HEARD, Responder, TurnRecord
 from .audio import FRAME_MS, AudioSource
 from .commands import Ask, Cancel, Command, Listen, Mute, Profile, Say
-from .errors import HearthError
 from .events import (
     AssistantState,
     EndReason,
@@ -173,10 +172,8 @@ class Pipeline(Responder):
                 self._set_state(self._idle_state())
             elif isinstance(command, Say):
                 record = self._new_turn()
-                try:
+                with self._turn(record):
                     self._speak(record, command.text)
-                finally:
-                    self._finish(record)
             elif isinstance(command, Ask):
                 turns += 1
                 self.run_text(command.text)
@@ -199,7 +196,7 @@ class Pipeline(Responder):
         audio_s: float,
     ) -> float:
         """Listen for the command after a wake-up, then answer it. Returns the stream position."""
-        try:
+        with self._turn(record):
             self._set_state(AssistantState.LISTENING)
             command, reason, early, audio_s = self._listen(frames, pre_roll, audio_s)
             assert self.endpointer is not None and self.stt is not None
@@ -245,13 +242,6 @@ class Pipeline(Responder):
                 self._speak(record, SORRY_NOT_HEARD)
                 return audio_s
             self._answer(record, text, route)
-        except HearthError as err:
-            self._fail(record, err.code, err.message)
-        except Exception as err:
-            _LOGGER.exception("turn %s failed", record.turn)
-            self._fail(record, "internal", f"{type(err).__name__}: {err}")
-        finally:
-            self._finish(record)
         return audio_s
 
     def _listen(
