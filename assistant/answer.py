@@ -304,14 +304,17 @@ class Responder:
         """Router layer 2: a tool call, validated before anything runs."""
         if self.llm is None or self._make_catalog is None:
             return None
-        route = self.llm.decide(text, self._tool_catalog(), self.conversation.recent())
+        recent = self.conversation.recent()
+        route = self.llm.decide(text, self._tool_catalog(), recent)
         if route is None:
             return None
+        # what was said: this turn, and what the person said before in this conversation
+        said = " ".join([m["content"] for m in recent if m["role"] == "user"] + [text])
         described = " ".join(
             [route.intent]
             + [t.description for s in self.skills for t in s.tools if t.intent == route.intent]
         )
-        if not grounded(route.slots, text, self.home.registry(), described):
+        if not grounded(route.slots, said, self.home.registry(), described):
             _LOGGER.info("layer 2 call %s %s not grounded in %r", route.intent, route.slots, text)
             return None
         return route
