@@ -283,16 +283,24 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def _to_toml(data: dict[str, Any]) -> str:
+def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """The effective configuration as TOML: tables, arrays of tables, nested tables."""
     lines: list[str] = []
-    for section, body in data.items():
-        if isinstance(body, list | tuple):
+    for key, body in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(body, dict):
+            scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
+            lines.append(f"\n[{path}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in scalars.items())
+            nested = {k: v for k, v in body.items() if isinstance(v, dict)}
+            if nested:
+                lines.append(_to_toml(nested, f"{path}."))
+        elif isinstance(body, list | tuple) and body and all(isinstance(i, dict) for i in body):
             for item in body:
-                lines.append(f"\n[[{section}]]")
+                lines.append(f"\n[[{path}]]")
                 lines.extend(f"{k} = {_toml_value(v)}" for k, v in item.items())
-        else:
-            lines.append(f"\n[{section}]")
-            lines.extend(f"{k} = {_toml_value(v)}" for k, v in body.items())
+        elif not isinstance(body, list | tuple) or body:
+            lines.append(f"{key} = {_toml_value(body)}")
     return "\n".join(lines).lstrip("\n")
 
 

@@ -115,3 +115,21 @@ def test_check_config_cli(tmp_path: Path) -> None:
     assert result.returncode == 78
     assert result.stderr.strip().count("\n") == 0
     assert "wake.threshold" in result.stderr and str(bad) in result.stderr
+
+
+def test_check_config_output_reads_back(tmp_path: Path) -> None:
+    import tomllib
+
+    source = tmp_path / "full.toml"
+    source.write_text(
+        '[profiles.homework_helper]\nsystem_prompt = "Be patient."\nskills = ["clock"]\n'
+        'expose = { areas = ["Study"] }\n[skills.weather]\nentity = "sensor.outdoor"\n'
+        '[[entities]]\ndomain = "switch"\nname = "Kettle"\nunique_id = "kettle"\n'
+        'command_topic = "home/kettle/set"\n'
+    )
+    result = run_hearth("check-config", "--config", str(source))
+    assert result.returncode == 0, result.stderr
+    printed = "\n".join(result.stdout.splitlines()[1:])
+    again = parse_config(tomllib.loads(printed))
+    original, _ = load_config(source)
+    assert again == original
