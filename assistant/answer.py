@@ -132,6 +132,7 @@ class Responder:
         self.conversation = Conversation(config.conversation.timeout_s)
         self.data_dir = data_dir(config)
         self.muted = False
+        self.last_progress = time.monotonic()
         self._cancelled = threading.Event()
 
     def cancel(self) -> None:
@@ -451,4 +452,5 @@ class Responder:
         self._set_state(self._idle_state())
 
     def _set_state(self, state: AssistantState) -> None:
+        self.last_progress = time.monotonic()
         self.bus.emit(StateChanged(turn=None, state=state))

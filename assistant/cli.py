@@ -7,11 +7,13 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
 from .errors import EX_USAGE, HearthError
+from .notify import Notifier, Watchdog
 
 __all__ = ["main"]
 
@@ -121,6 +123,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     bus.subscribe(link.on_event)
     link.start()
     sink: Any = None
+    notifier = Notifier()
+    watchdog: Watchdog | None = None
     try:
         loaded = build_pipeline(config, bus=bus, publisher=link, listen=True, speak=True, home=home)
         pipeline = loaded.pipeline
@@ -144,16 +148,59 @@ def _cmd_run(args: argparse.Namespace) -> int:
             )
         pipeline.prepare_language_model()
         _LOGGER.info("ready in %.1f s; listening for %s", loaded.load_s, config.wake.model)
+        status = _StatusLine(config.wake.model, link, pipeline)
+        bus.subscribe(lambda event: status.on_event(event, notifier))
+        notifier.ready(status.text())
+        watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and pipeline.alive())
+        watchdog.start()
         turns = pipeline.run(source)
         _LOGGER.info("input ended after %d turn(s)", turns)
     except _Shutdown:
         _LOGGER.info("stopping on SIGTERM")
     finally:
+        if watchdog is not None:
+            watchdog.stop()
+        notifier.stopping()
         if sink is not None:
             sink.close()
         source.close()
         link.stop()
     return 0
+
+
+class _StatusLine:
+    """What ``systemctl status`` shows: "listening for hey jarvis; broker connected; 3 turns
+    today"."""
+
+    def __init__(self, wake: str, link: Any, pipeline: Any) -> None:
+        self._wake = wake.replace("_", " ")
+        self._link = link
+        self._pipeline = pipeline
+        self._day = ""
+        self._turns = 0
+        self._shown = ""
+
+    def text(self) -> str:
+        doing = "muted" if self._pipeline.muted else f"listening for {self._wake}"
+        broker = "broker connected" if self._link.connected else "broker unreachable"
+        return f"{doing}; {broker}; {self._turns} turn{'s' if self._turns != 1 else ''} today"
+
+    def on_event(self, event: Any, notifier: Notifier) -> None:
+        if event.type == "turn_end":
+            today = time.strftime("%Y-%m-%d")
+            if today != self._day:
+                self._day, self._turns = today, 0
+            self._turns += 1
+        if event.type in ("turn_end", "state"):
+            self.refresh(notifier)
+
+    def refresh(self, notifier: Notifier) -> bool:
+        """Send the status if it changed; always true (for use in the watchdog check)."""
+        current = self.text()
+        if current != self._shown:
+            self._shown = current
+            notifier.status(current)
+        return True
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:

@@ -80,6 +80,10 @@ class Pipeline(Responder):
         self.stt = stt
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
 
+    def alive(self, stall_s: float = 60.0) -> bool:
+        """Whether the audio loop moved within ``stall_s`` (a turn may think for a while)."""
+        return time.monotonic() - self.last_progress < stall_s
+
     # -- audio in ----------------------------------------------------------------------------
 
     def run(self, source: AudioSource) -> int:
@@ -100,6 +104,7 @@ class Pipeline(Responder):
         self._set_state(self._idle_state())
         for frame in frames:
             audio_s += _FRAME_S
+            self.last_progress = time.monotonic()
             if not self._commands.empty():
                 turns_before = turns
                 audio_s, turns = self._run_commands(frames, audio_s, turns)
