@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
     with_config(sub.add_parser("check-config", help="validate and print the configuration"))
 
+    doctor = with_config(sub.add_parser("doctor", help="check audio, broker, models, CPU, disk"))
+    doctor.add_argument("--no-audio", action="store_true", help="skip the microphone check")
+
     bench = with_config(sub.add_parser("bench", help="time every stage on this machine"))
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--runs", type=int, default=3, help="utterances per command (default 3)")
@@ -351,6 +354,15 @@ def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
     return "\n".join(lines).lstrip("\n")
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_checks
+
+    checks = run_checks(_config(args), skip_audio=args.no_audio)
+    for check in checks:
+        print(f"{'ok  ' if check.ok else 'FAIL'} {check.name:10s} {check.detail}")
+    return 0 if all(check.ok for check in checks) else 1
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import print_table, run_bench
 
@@ -374,6 +386,7 @@ _COMMANDS = {
     "models": _cmd_models,
     "check-config": _cmd_check_config,
     "bench": _cmd_bench,
+    "doctor": _cmd_doctor,
 }
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run_hearth
+from conftest import Broker, run_hearth
 from speech import read_wav, utterance, write_wav
 
 
@@ -125,3 +125,20 @@ def test_without_a_speaker_the_reply_is_still_published(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "no speaker found" in result.stderr
     assert "reply turn=" in result.stderr and "It's " in result.stderr
+
+
+def test_doctor_names_what_is_wrong(tmp_path: Path, broker: Broker) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(f"[llm]\nenabled = false\n[mqtt]\nport = {broker.port}\n")
+    result = run_hearth("doctor", "--config", str(good))
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("FAIL microphone") and "--input" in line for line in lines)
+    assert any(line.startswith("ok   broker") for line in lines)
+    assert any(line.startswith("ok   models") for line in lines)
+    assert any(line.startswith("ok   disk") for line in lines)
+    assert result.returncode == 1  # no microphone on this machine
+
+    down = _no_broker_config(tmp_path)
+    result = run_hearth("doctor", "--no-audio", "--config", str(down))
+    assert any(line.startswith("FAIL broker") for line in result.stdout.splitlines())
+    assert result.returncode == 1
