@@ -141,7 +141,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             except DeviceMissingError as err:
                 _LOGGER.warning("%s; replies are published as text only", err.message)
         pipeline.sink = sink
-        if link.wait_connected(2.0):
+        if link.wait_first_attempt(5.0):
             link.sync(2.0)  # retained discovery first, so the model's prompt lists the devices
         else:
             _LOGGER.warning(
@@ -230,7 +230,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         loaded = build_pipeline(
             config, bus=bus, publisher=link, listen=False, speak=False, home=home
         )
-        if link.wait_connected(3.0):
+        if link.wait_first_attempt(5.0):
             link.sync(2.0)  # the retained discovery configs ...
             link.sync(2.0)  # ... and the states of the devices they announced
         else:

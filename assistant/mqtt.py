@@ -101,6 +101,7 @@ class MqttLink:
         self.callback_errors: list[tuple[str, BaseException]] = []
         self._password = _read_password(config.password_file) if config.password_file else ""
         self._connected = threading.Event()
+        self._first_attempt = threading.Event()  # the first connection succeeded or failed
         self._ever_connected = False
         self._lock = threading.RLock()
         self._state = "idle"
@@ -139,6 +140,7 @@ class MqttLink:
         client.reconnect_delay_set(min_delay=1, max_delay=60)
         client.on_connect = self._guard("on_connect", self._on_connect)
         client.on_disconnect = self._guard("on_disconnect", self._on_disconnect)
+        client.on_connect_fail = self._guard("on_connect_fail", self._on_connect_fail)
         client.on_message = self._guard("on_message", self._on_message)
         self._client = client
         client.connect_async(self._config.host, self._config.port, self._config.keepalive_s)
@@ -157,6 +159,11 @@ class MqttLink:
             )
         except (OSError, ValueError) as err:
             raise ConfigError("tls_config", f"mqtt TLS settings are unusable: {err}") from None
+
+    def wait_first_attempt(self, timeout_s: float) -> bool:
+        """Wait until the first connection attempt has an outcome; whether it connected."""
+        self._first_attempt.wait(timeout_s)
+        return self.connected
 
     def wait_connected(self, timeout_s: float) -> bool:
         return self._connected.wait(timeout_s)
@@ -225,8 +232,12 @@ class MqttLink:
 
         return guarded
 
+    def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        self._first_attempt.set()
+
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
+            self._first_attempt.set()
             _LOGGER.warning(
                 "broker %s:%s refused the connection: %s",
                 self._config.host,
@@ -254,6 +265,7 @@ class MqttLink:
             self._send_queued()
             self._ever_connected = True
             self._connected.set()
+            self._first_attempt.set()
             expired, self._expired = self._expired, []
         for text in expired:  # once connected, so the error events reach the broker too
             self._emit(TurnFailed(turn=None, code="command_expired", message=text))
@@ -362,6 +374,8 @@ class MqttLink:
                 self._send_command(created, message)
 
     def publish(self, message: MqttMessage) -> Delivery:
+        if not self._ever_connected:
+            self._first_attempt.wait(5.0)  # a command right at start: the connection is on its way
         created = time.monotonic()
         with self._lock:
             if self._client is not None and self.connected:
