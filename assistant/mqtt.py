@@ -304,8 +304,9 @@ class MqttLink:
     def _discovery(self, topic: str, payload: bytes) -> None:
         from .discovery import Discovered, Refused, Removed, parse_discovery
 
-        if f"/{discovery_node(self.node_id)}/" in topic or self.home is None:
-            return  # Hearth's own announcement
+        parts = topic[len(self._config.discovery_prefix) + 1 :].split("/")
+        if self.home is None or (len(parts) == 4 and parts[1].startswith(discovery_node(""))):
+            return  # Hearth's own announcement, or another Hearth's: not devices to speak to
         result = parse_discovery(topic, payload, self._config.discovery_prefix)
         if isinstance(result, Discovered):
             self.home.discovered(result.key, result.entity)

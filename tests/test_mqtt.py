@@ -138,3 +138,23 @@ def test_sigterm_stops_cleanly_and_says_offline(
     assert process.stderr is not None
     assert b"Traceback" not in process.stderr.read()
     assert recorder.wait_for("hearth/stopped/availability", 2) == ["online", "offline"]
+
+
+def test_another_hearths_announcement_is_not_a_device() -> None:
+    from types import SimpleNamespace
+
+    from assistant.devices import Home
+    from assistant.homeassistant import discovery_messages
+
+    home = Home()
+    link = MqttLink(MqttConfig(), "kitchen", home=home)
+    for topic, payload in discovery_messages("homeassistant", "bedroom"):
+        link._on_message(None, None, SimpleNamespace(topic=topic, payload=payload.encode()))
+    plug = json.dumps({"name": "Kettle", "command_topic": "k/set", "unique_id": "kettle"})
+    link._on_message(
+        None,
+        None,
+        SimpleNamespace(topic="homeassistant/switch/kettle/config", payload=plug.encode()),
+    )
+    assert [e.name for e in home.registry()] == ["Kettle"]
+    assert link.callback_errors == []
