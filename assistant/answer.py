@@ -53,7 +53,6 @@ _LOGGER = logging.getLogger(__name__)
 
 SORRY = "Sorry, I didn't understand."
 SORRY_NOT_HEARD = "Sorry, I didn't catch that."
-SORRY_FAILED = "Sorry, something went wrong."
 NOT_HERE = "I can't do that in this mode."
 TOO_LATE = "That answer came too late, so I didn't do it. Please ask again."
 SET_PROFILE_INTENT = "HearthSetProfile"
@@ -115,7 +114,7 @@ class Responder:
         tts: TextToSpeech | None = None,
         sink: AudioSink | None = None,
         llm: LanguageRouter | None = None,
-        catalog: Callable[[EntityRegistry, list[Tool]], Any] | None = None,
+        catalog: Callable[[list[Tool], EntityRegistry], Any] | None = None,
     ) -> None:
         self.config = config
         self.bus = bus
@@ -338,7 +337,7 @@ class Responder:
                 if self.profiles.allows_skill(skill.name)
                 for tool in getattr(skill, "tools", ())
             ]
-            self._catalog = (key, self._make_catalog(self.profiles.entities(registry), tools))
+            self._catalog = (key, self._make_catalog(tools, self.profiles.entities(registry)))
         return self._catalog[1]
 
     def _free_answer(self, record: TurnRecord, text: str) -> None:

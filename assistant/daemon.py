@@ -11,14 +11,14 @@ from pathlib import Path
 from .audio import AudioSink
 from .config import Config
 from .devices import Home, exposure_filter
-from .entities import Entity, EntityRegistry
+from .entities import Entity
 from .errors import ConfigError
 from .events import Event, EventBus, event_to_json
 from .models import resolve_llm, resolve_stt, resolve_tts, resolve_vad, resolve_wake
 from .mqtt import ActionPublisher
 from .pipeline import Pipeline
 from .router import TemplateRouter
-from .skill import Tool, load_skills
+from .skill import load_skills
 from .stt import WhisperSpeechToText
 from .tts import PiperTextToSpeech
 from .vad import Endpointer, SileroVad
@@ -76,9 +76,7 @@ def build_pipeline(
         model = LlamaCppModel(resolve_llm(config.llm.model), config.llm)
         loaders.append(model.load)
         llm = LlmRouter(model, config.llm)
-
-        def catalog(entities: EntityRegistry, tools: list[Tool]) -> ToolCatalog:
-            return ToolCatalog.build(tools, entities)
+        catalog = ToolCatalog.build
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hearth-load") as pool:
         for future in [pool.submit(load) for load in loaders]:

@@ -185,6 +185,7 @@ class EntityRegistry:
 
     def __init__(self, entities: Iterable[Entity] = ()) -> None:
         self._by_id = {entity.entity_id: entity for entity in entities}
+        self._spoken: list[str] | None = None
 
     @classmethod
     def from_config(cls, configs: Iterable[EntityConfig]) -> EntityRegistry:
@@ -208,9 +209,13 @@ class EntityRegistry:
         return [e for e in self._by_id.values() if e.area == area and e.domain in wanted]
 
     def spoken_names(self) -> list[str]:
-        """Names, aliases and areas, for biasing speech recognition."""
-        names: list[str] = []
-        for entity in self._by_id.values():
-            names.extend([entity.name, *entity.aliases])
-        names.extend(self.areas().values())
-        return list(dict.fromkeys(n for n in names if n))
+        """Names, aliases and areas, for biasing speech recognition. A registry never changes
+        (a new one is made when devices change), so this is worked out once per registry, not
+        on every transcription."""
+        if self._spoken is None:
+            names: list[str] = []
+            for entity in self._by_id.values():
+                names.extend([entity.name, *entity.aliases])
+            names.extend(self.areas().values())
+            self._spoken = list(dict.fromkeys(n for n in names if n))
+        return list(self._spoken)
