@@ -7,22 +7,28 @@ Unknown keys are errors. Each component receives only its own section.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import re
 import socket
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError
 
@@ -30,10 +36,13 @@ __all__ = [
     "AssistantConfig",
     "AudioConfig",
     "Config",
+    "EnergyConfig",
     "EntityConfig",
     "ExposeConfig",
+    "JournalConfig",
     "LlmConfig",
     "MqttConfig",
+    "PrivacyConfig",
     "SttConfig",
     "TtsConfig",
     "VadConfig",
@@ -52,8 +61,101 @@ def default_node_id() -> str:
     return name or "hearth"
 
 
+_SCALAR_NAMES: Final = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "text",
+}
+
+
+def _scalar_types(annotation: Any) -> frozenset[type] | None:
+    """The TOML scalar types a field takes (an integer fits a float field); an empty set for
+    tables and arrays, ``None`` where pydantic alone decides."""
+    if annotation is Any:
+        return None
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return frozenset(type(choice) for choice in typing.get_args(annotation))
+    if origin is typing.Annotated:
+        return _scalar_types(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        found: set[type] = set()
+        for member in typing.get_args(annotation):
+            kinds = _scalar_types(member)
+            if kinds is None:
+                return None
+            found |= kinds
+        return frozenset(found)
+    if annotation is float:
+        return frozenset({float, int})
+    if annotation in _SCALAR_NAMES:
+        return frozenset({annotation})
+    if (
+        annotation is type(None)  # TOML has no null: such a key is left out
+        or origin in (tuple, list, dict)
+        or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+    ):
+        return frozenset()
+    return None  # another type (a path, an enum): pydantic decides
+
+
+def _scalar_type(value: bool | int | float | str) -> type:
+    return next(kind for kind in (bool, int, float, str) if isinstance(value, kind))
+
+
+def _looks_like(text: str, kind: type) -> bool:
+    try:
+        kind(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _type_message(value: bool | int | float | str, kinds: frozenset[type], annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if not kinds:
+        wanted = "an array [...]" if origin in (tuple, list) else "a table"
+    elif origin is Literal:
+        wanted = "one of " + ", ".join(_toml_scalar(c) for c in typing.get_args(annotation))
+    elif float in kinds:
+        wanted = "a number"
+    else:
+        wanted = " or ".join(name for kind, name in _SCALAR_NAMES.items() if kind in kinds)
+    got = _scalar_type(value)
+    unquote = isinstance(value, str) and any(
+        _looks_like(value, kind) for kind in (int, float) if kind in kinds
+    )
+    shown = {bool: "true/false", int: "a whole number", float: "a decimal number", str: "text"}
+    return f"expected {wanted}, not {shown[got]}" + ("; write it without quotes" if unquote else "")
+
+
+def _toml_scalar(value: Any) -> str:
+    """A value as it would be written in TOML (``true``, ``"text"``, ``0.5``), kept short."""
+    if isinstance(value, bool | int | float | str):
+        shown = json.dumps(value, ensure_ascii=False)
+        return shown if len(shown) <= 60 else shown[:57] + "..."
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return type(value).__name__
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _toml_type(cls, value: Any, info: ValidationInfo) -> Any:
+        """Refuse a TOML value of the wrong type instead of converting it (``port = true``,
+        ``threshold = "0.5"``, ``enabled = 1``)."""
+        if isinstance(value, bool | int | float | str) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            kinds = _scalar_types(annotation)
+            if kinds is not None and _scalar_type(value) not in kinds:
+                raise PydanticCustomError("toml_type", _type_message(value, kinds, annotation))
+        return value
 
 
 class AssistantConfig(_Section):
@@ -75,9 +177,12 @@ class AssistantConfig(_Section):
         return value
 
 
+_DeviceIndex = Annotated[int, Field(ge=0, le=9999)]  # as `hearth devices` lists them
+
+
 class AudioConfig(_Section):
-    input_device: str | int | None = Field(None, description="sounddevice name or index.")
-    output_device: str | int | None = Field(None, description="sounddevice name or index.")
+    input_device: str | _DeviceIndex | None = Field(None, description="sounddevice name or index.")
+    output_device: str | _DeviceIndex | None = Field(None, description="sounddevice name or index.")
     pre_roll_s: float = Field(
         0.16, ge=0.0, le=3.0, description="Audio kept from before the wake word fired."
     )
@@ -148,6 +253,40 @@ class ConversationConfig(_Section):
     )
 
 
+class JournalConfig(_Section):
+    """The interaction journal: one row per turn in a SQLite file in the data directory."""
+
+    enabled: bool = Field(True, description="false: nothing about turns is kept.")
+    keep_days: int = Field(30, ge=1, le=3650, description="Turns older than this are deleted.")
+    keep_audio: bool = Field(
+        False, description="Keep each command's audio as a WAV file beside the journal."
+    )
+    audio_keep_days: int = Field(7, ge=1, le=3650, description="Audio older than this is deleted.")
+    path: str = Field("", description="The journal file; default <data_dir>/journal.sqlite.")
+
+
+class EnergyConfig(_Section):
+    """Energy and cost. Defaults: a Raspberry Pi 5 and US prices; see the README for sources."""
+
+    method: Literal["auto", "rapl", "estimate"] = Field(
+        "auto", description="auto: Intel RAPL where readable, else the CPU-time estimate."
+    )
+    powercap_dir: str = Field("/sys/class/powercap", description="Where RAPL counters are read.")
+    watts_idle: float = Field(3.1, ge=0.0, le=2000.0, description="Whole machine doing nothing.")
+    watts_busy: float = Field(9.0, ge=0.0, le=5000.0, description="Whole machine, all cores busy.")
+    cores: int = Field(0, ge=0, le=1024, description="CPU cores; 0: as the system reports.")
+    price_per_kwh: float = Field(0.16, ge=0.0, le=100.0, description="Electricity price.")
+    currency: str = Field("USD", min_length=1, max_length=8, description="Unit of every price.")
+    cloud_stt_per_minute: float = Field(0.003, ge=0.0, description="Cloud speech-to-text.")
+    cloud_llm_input_per_mtok: float = Field(0.15, ge=0.0, description="Per million tokens in.")
+    cloud_llm_output_per_mtok: float = Field(0.60, ge=0.0, description="Per million tokens out.")
+    cloud_llm_prompt_tokens: int = Field(
+        500, ge=0, le=1_000_000, description="Instructions and device list sent with each turn."
+    )
+    cloud_tts_per_minute: float = Field(0.015, ge=0.0, description="Cloud text-to-speech.")
+    sensors: bool = Field(True, description="Publish today's figures as Home Assistant sensors.")
+
+
 class ProfileConfig(_Section):
     """A persona: its own instructions, the skills and devices it may use, its LLM settings."""
 
@@ -187,6 +326,48 @@ class MqttConfig(_Section):
     key_file: str = Field("", description="The client certificate's private key.")
     queue_size: int = Field(100, ge=1, le=10000, description="Commands kept while offline.")
     announce: bool = Field(True, description="Announce Hearth through MQTT discovery.")
+
+
+class PrivacyConfig(_Section):
+    """Where Hearth may connect. An entry is an IP address, a network (CIDR), a host name, or
+    ``*.suffix``. A name is resolved and every address it resolves to must lie in a listed
+    network; a name that cannot be resolved yet is allowed if it is listed or matches a suffix."""
+
+    allowed_hosts: tuple[str, ...] = Field(
+        (
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "169.254.0.0/16",
+            "fe80::/10",
+            "fc00::/7",
+            "localhost",
+            "*.local",
+            "*.lan",
+            "*.home.arpa",
+        ),
+        description="The hosts the broker may be on (replaces the default list: loopback, "
+        "RFC 1918 LAN ranges, link-local, IPv6 ULA, and .local, .lan, .home.arpa names).",
+    )
+    allow_remote: bool = Field(
+        False, description="true: allow a broker outside allowed_hosts (hearth doctor warns)."
+    )
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            name = entry.strip().removeprefix("*.")
+            if "/" in name:
+                try:
+                    ipaddress.ip_network(name, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not a network (e.g. 192.168.1.0/24)") from None
+            elif not re.fullmatch(r"[A-Za-z0-9_.:\[\]%-]+", name):
+                raise ValueError(f"{entry!r} is not an address, a network, a name or *.suffix")
+        return value
 
 
 Domain = Literal[
@@ -290,9 +471,12 @@ class Config(_Section):
     llm: LlmConfig = Field(default_factory=LlmConfig)  # type: ignore[arg-type]
     tts: TtsConfig = Field(default_factory=TtsConfig)  # type: ignore[arg-type]
     mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)  # type: ignore[arg-type]
     expose: ExposeConfig = Field(default_factory=ExposeConfig)  # type: ignore[arg-type]
     router: RouterConfig = Field(default_factory=RouterConfig)  # type: ignore[arg-type]
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)  # type: ignore[arg-type]
+    journal: JournalConfig = Field(default_factory=JournalConfig)  # type: ignore[arg-type]
+    energy: EnergyConfig = Field(default_factory=EnergyConfig)  # type: ignore[arg-type]
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict)
     skills: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="[skills.NAME]: settings of one skill, its own keys."
@@ -321,12 +505,26 @@ def default_config_paths() -> list[Path]:
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
+    """The key as written in the file (``entities[2].domain``). ``loc`` is followed through the
+    models; what lies below a key's value (the union member pydantic tried) is left out."""
     parts: list[str] = []
+    here: Any = Config
     for item in loc:
-        if isinstance(item, int):
+        origin = typing.get_origin(here)
+        if isinstance(here, type) and issubclass(here, BaseModel) and isinstance(item, str):
+            fields = here.model_fields
+            found = fields.get(item) or next((f for f in fields.values() if f.alias == item), None)
+            name = found.alias or item if found is not None else item
+            parts.append(("." if parts else "") + name)
+            here = found.annotation if found is not None else None
+        elif origin is dict and isinstance(item, str):
+            parts.append(f".{item}")
+            here = typing.get_args(here)[1]
+        elif origin in (tuple, list) and isinstance(item, int):
             parts.append(f"[{item + 1}]")
+            here = typing.get_args(here)[0]
         else:
-            parts.append(("." if parts else "") + ("schema" if item == "schema_" else str(item)))
+            break
     return "".join(parts)
 
 
@@ -335,17 +533,27 @@ def parse_config(data: Mapping[str, Any], source: str = "configuration") -> Conf
     try:
         return Config.model_validate(dict(data))
     except ValidationError as err:
-        problems = []
+        problems: dict[str, list[str]] = {}  # key -> what is wrong with it, in order
         for item in err.errors():
             key = _key_path(item["loc"])
             if item["type"] == "extra_forbidden":
-                problems.append(f"unknown key '{key}' (remove it or check its spelling)")
-            else:
-                got = item.get("input")
-                shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-                problems.append(f"'{key}': {item['msg']}{shown}")
-        shown_problems = "; ".join(problems[:3])
-        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+                problems.setdefault(key, []).append(
+                    f"unknown key '{key}' (remove it or check its spelling)"
+                )
+                continue
+            said = problems.setdefault(key, [])
+            if said and said[-1].startswith("'") and item["msg"].startswith("Input should be "):
+                # another member of a union: "a valid string or a valid integer"
+                said[-1] = said[-1].replace(
+                    " (got", f" or {item['msg'].removeprefix('Input should be ')} (got", 1
+                )
+                continue
+            got = item.get("input")
+            shown = "" if item["type"] == "missing" else f" (got {_toml_scalar(got)})"
+            said.append(f"'{key}': {item['msg'].removeprefix('Value error, ')}{shown}")
+        lines = [line for said in problems.values() for line in said]
+        shown_problems = "; ".join(lines[:3])
+        more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
         raise ConfigError("bad_config", f"{source}: {shown_problems}{more}") from None
 
 
