@@ -7,16 +7,14 @@ soxr), or raw 16 kHz mono s16le PCM on standard input. Sinks: the speaker or a W
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import wave
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Final, Protocol
+from typing import BinaryIO, Final, Protocol
 
 import numpy as np
 
-from .errors import AudioError, DeviceMissingError
+from .errors import AudioError
 
 __all__ = [
     "FRAME_SAMPLES",
@@ -198,83 +196,6 @@ class PcmStreamSource:
         return None
 
 
-def _sounddevice() -> Any:
-    try:
-        import sounddevice
-    except OSError as err:  # PortAudio itself is missing
-        raise DeviceMissingError(
-            "portaudio_missing",
-            f"the PortAudio library is missing ({err}); install it: apt-get install libportaudio2",
-        ) from None
-    return sounddevice
-
-
-def list_devices() -> list[dict[str, Any]]:
-    """Audio devices as sounddevice reports them (name, index, input/output channels)."""
-    sd = _sounddevice()
-    return [dict(d) for d in sd.query_devices()]
-
-
-class MicrophoneSource:
-    """The microphone through sounddevice, 16 kHz mono int16 in 80 ms blocks.
-
-    The PortAudio callback only copies blocks into a bounded queue; if the consumer falls more than
-    ``buffer_s`` behind, the oldest audio is dropped and counted in :attr:`dropped_frames`.
-    """
-
-    live = True
-
-    def __init__(self, device: str | int | None = None, buffer_s: float = 30.0) -> None:
-        sd = _sounddevice()
-        try:
-            info = sd.query_devices(device, kind="input")
-        except (ValueError, sd.PortAudioError):
-            what = f"input device {device!r}" if device is not None else "no microphone found"
-            raise DeviceMissingError(
-                "no_microphone",
-                f"{what}: use --input FILE.wav (or --input - for raw PCM on stdin) and "
-                "see `hearth devices` for the devices present",
-            ) from None
-        self.device_name = str(info["name"])
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(
-            maxsize=int(buffer_s * 1000 / FRAME_MS)
-        )
-        self.dropped_frames = 0
-        self._stream = sd.InputStream(
-            samplerate=SAMPLE_RATE_HZ,
-            channels=1,
-            dtype="int16",
-            blocksize=FRAME_SAMPLES,
-            device=device,
-            callback=self._callback,
-        )
-        self._stream.start()
-
-    def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        frame = indata[:, 0].copy()
-        try:
-            self._queue.put_nowait(frame)
-        except queue.Full:
-            self.dropped_frames += 1
-            try:
-                self._queue.get_nowait()
-                self._queue.put_nowait(frame)
-            except (queue.Empty, queue.Full):
-                pass
-
-    def frames(self) -> Iterator[np.ndarray]:
-        while True:
-            frame = self._queue.get()
-            if frame is None:
-                return
-            yield frame
-
-    def close(self) -> None:
-        self._stream.stop()
-        self._stream.close()
-        self._queue.put(None)
-
-
 class WavFileSink:
     """Appends every reply to one mono 16-bit WAV at ``sample_rate_hz``."""
 
@@ -322,65 +243,6 @@ class MemorySink:
         return None
 
 
-class SpeakerSink:
-    """The speaker through sounddevice; a player thread plays queued chunks in order."""
-
-    def __init__(self, device: str | int | None, sample_rate_hz: int) -> None:
-        sd = _sounddevice()
-        try:
-            sd.query_devices(device, kind="output")
-        except (ValueError, sd.PortAudioError):
-            raise DeviceMissingError(
-                "no_speaker",
-                "no speaker found: use --output FILE.wav and see `hearth devices`",
-            ) from None
-        self._stream = sd.OutputStream(
-            samplerate=sample_rate_hz, channels=1, dtype="int16", device=device
-        )
-        self._stream.start()
-        self.sample_rate_hz = sample_rate_hz
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="hearth-speaker", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            try:
-                self._stream.write(chunk.reshape(-1, 1))
-            except Exception:
-                _LOGGER.exception("speaker write failed")
-            finally:
-                self._queue.task_done()
-        self._queue.task_done()
-
-    def play(self, audio: np.ndarray, sample_rate_hz: int) -> None:
-        if sample_rate_hz != self.sample_rate_hz:
-            import soxr
-
-            audio = soxr.resample(audio, sample_rate_hz, self.sample_rate_hz)
-        self._queue.put(np.asarray(audio, dtype=np.int16))
-
-    def drain(self) -> None:
-        self._queue.join()
-
-    def cancel(self) -> None:
-        """Drop what is queued and stop what is playing (``cmd/cancel``)."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-            self._queue.task_done()
-        self._stream.abort()
-        self._stream.start()
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
-        self._stream.stop()
-        self._stream.close()
-
-
 def read_wav_16k(path: str | Path) -> np.ndarray:
     """A whole WAV file as 16 kHz mono int16."""
     source = WavFileSource(path)
@@ -389,3 +251,7 @@ def read_wav_16k(path: str | Path) -> np.ndarray:
     finally:
         source.close()
     return np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
+
+
+# The sound card's microphone and speaker live in their own module; they belong to this API.
+from .soundcard import MicrophoneSource, SpeakerSink, list_devices  # noqa: E402

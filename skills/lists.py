@@ -10,6 +10,7 @@ The file: ``{"version": 1, "lists": {"shopping": ["milk"], "todo": ["call the pl
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -114,6 +115,18 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _storage_error(path: Path, err: OSError, reading: bool) -> dict[str, Any]:
+    """The ``error`` the turn reports (see :class:`~assistant.skill.SkillResult`): ``disk_full``
+    when the disk or the quota is full, else ``lists_unreadable`` / ``lists_unwritable``."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        code = "disk_full"
+        message = f"{path}: the disk is full; the list was not changed"
+    else:
+        code = "lists_unreadable" if reading else "lists_unwritable"
+        message = f"{path}: {err.strerror or err}"
+    return {"error": {"code": code, "message": message}}
+
+
 def load_lists(path: Path) -> dict[str, list[str]]:
     """Both lists from ``path`` (empty when it does not exist yet).
 
@@ -197,9 +210,12 @@ class ListSkill:
             return SkillResult(refusal.speech, success=False)
         except OSError as err:
             _LOGGER.error("%s: %s", path, err)
+            error = _storage_error(path, err, reading)
             if reading:
-                return SkillResult("Sorry, I can't read your lists right now.", success=False)
-            return SkillResult("Sorry, I couldn't save your list.", success=False)
+                return SkillResult(
+                    "Sorry, I can't read your lists right now.", success=False, data=error
+                )
+            return SkillResult("Sorry, I couldn't save your list.", success=False, data=error)
 
     @staticmethod
     def _read(which: str, items: list[str]) -> SkillResult:
