@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import socket
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -77,8 +79,9 @@ def _speech(pipeline: Any, text: str) -> np.ndarray:
     return (np.clip(resampled, -1, 1) * 32767).astype(np.int16)
 
 
-def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
-    """Load the configured models, run ``runs`` spoken commands, return the measurements."""
+def run_bench(config: Config, runs: int = 3, recommend: bool = False) -> dict[str, Any]:
+    """Load the configured models, run ``runs`` spoken commands, return the measurements; with
+    ``recommend``, also time the other local model sizes (see :mod:`assistant.recommend`)."""
     bench_light = EntityConfig.model_validate(
         {
             "domain": "light",
@@ -114,24 +117,40 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
     bus.subscribe(collect)
     publisher = MemoryPublisher()
     usage_start = resource.getrusage(resource.RUSAGE_SELF)
+    # as `hearth run` does: the first broker attempt runs while the models load
+    broker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-bench-broker")
+    attempt = broker.submit(_broker_attempt, config)
     loaded = build_pipeline(
         config, bus=bus, publisher=publisher, listen=True, speak=True, sink=MemorySink()
     )
     pipeline = loaded.pipeline
+    broker_attempt = attempt.result()
+    broker.shutdown()
+    started = time.perf_counter()
+    pipeline.prepare_language_model()
+    prepare_s = time.perf_counter() - started
+    ready = {
+        "time_to_ready_s": _round(_process_age_s(), 2),
+        "load_s": round(loaded.load_s, 2),
+        "prepare_llm_s": round(prepare_s, 2) if pipeline.llm is not None else None,
+        "broker": broker_attempt,
+    }
     silence = np.zeros(SAMPLE_RATE_HZ, dtype=np.int16)
     wake_phrase = _speech(pipeline, "Hey Jarvis.")
     tts_rtf: list[float] = []
+    clips: list[np.ndarray] = []
     audio_s = 0.0
     for index in range(runs):
         command = COMMANDS[index % len(COMMANDS)]
         started = time.perf_counter()
         spoken = _speech(pipeline, command)
+        clips.append(spoken)
         tts_rtf.append((time.perf_counter() - started) / (len(spoken) / SAMPLE_RATE_HZ))
         audio = np.concatenate([silence, wake_phrase, silence[:8000], spoken, silence, silence])
         audio_s += len(audio) / SAMPLE_RATE_HZ
         pipeline.run(ArraySource(audio))
         pipeline.wake.reset()  # type: ignore[union-attr]
-    language_model = _time_language_model(pipeline)
+    language_model = _time_language_model(pipeline, prepare_ms=1000 * prepare_s)
     usage_end = resource.getrusage(resource.RUSAGE_SELF)
     stages = {}
     for key, label in STAGES:
@@ -143,7 +162,7 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
                 "max_ms": round(max(values), 1),
                 "n": len(values),
             }
-    return {
+    report = {
         "machine": _machine(),
         "models": {
             "wake": config.wake.model,
@@ -157,6 +176,7 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
         "transcripts": transcripts,
         "messages": [[m.topic, m.payload] for m in publisher.messages],
         "load_s": round(loaded.load_s, 2),
+        "ready": ready,
         "stages": stages,
         "stt_rtf": round(statistics.median(stt_rtf), 3) if stt_rtf else None,
         "tts_rtf": round(statistics.median(tts_rtf), 3),
@@ -167,16 +187,61 @@ def run_bench(config: Config, runs: int = 3) -> dict[str, Any]:
         "peak_rss_mb": round(usage_end.ru_maxrss / 1024, 1),
         "language_model": language_model,
     }
+    if recommend:
+        from .recommend import recommend as recommend_sizes
+
+        report["recommend"] = recommend_sizes(config, report, clips)
+    return report
 
 
-def _time_language_model(pipeline: Any) -> dict[str, Any] | None:
+def _process_age_s() -> float | None:
+    """Seconds since this process started (Linux ``/proc``), or ``None`` where unknown."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime_s = float(fh.read().split()[0])
+        return uptime_s - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _broker_attempt(config: Config) -> dict[str, Any]:
+    """The first broker attempt `hearth run` makes before READY, as a TCP connect (no MQTT
+    session, so the bench leaves no trace on the broker). Skipped for a host the privacy rules
+    refuse."""
+    from .privacy import broker_check
+
+    host, port = config.mqtt.host, config.mqtt.port
+    result: dict[str, Any] = {"host": host, "port": port}
+    if not config.privacy.allow_remote and not broker_check(config).allowed:
+        return {**result, "attempt_ms": None, "reachable": False, "note": "not allowed"}
+    started = time.perf_counter()
+    try:
+        with socket.create_connection((host, port), timeout=5.0):
+            reachable = True
+    except OSError:
+        reachable = False
+    return {
+        **result,
+        "attempt_ms": round(1000 * (time.perf_counter() - started), 1),
+        "reachable": reachable,
+    }
+
+
+def _time_language_model(pipeline: Any, prepare_ms: float | None = None) -> dict[str, Any] | None:
     """Layer 2 (a tool call the templates miss) and layer 3 (a free answer), after the tool
     prompt was read once, as ``hearth run`` does at start."""
     if pipeline.llm is None:
         return None
-    started = time.perf_counter()
-    pipeline.prepare_language_model()
-    prepare_ms = 1000 * (time.perf_counter() - started)
+    if prepare_ms is None:
+        started = time.perf_counter()
+        pipeline.prepare_language_model()
+        prepare_ms = 1000 * (time.perf_counter() - started)
     started = time.perf_counter()
     pipeline._ask_model(pipeline._new_turn(), "could you make the kitchen light a bit brighter")
     tool_ms = 1000 * (time.perf_counter() - started)
@@ -210,6 +275,21 @@ def print_table(report: dict[str, Any]) -> None:
         f"load and warm-up: {report['load_s']:.2f} s   "
         f"turns: {report['turns_completed']}/{report['runs']} understood"
     )
+    ready = report["ready"]
+    broker = ready["broker"]
+    reached = (
+        f"reached in {broker['attempt_ms']:.0f} ms"
+        if broker["reachable"]
+        else f"not reachable ({broker.get('note') or 'tried'})"
+    )
+    since = ready["time_to_ready_s"]
+    print(
+        f"time to READY: {since:.2f} s from process start"
+        if since is not None
+        else "time to READY: unknown (no /proc)",
+        f"(models {ready['load_s']:.2f} s, tool prompt {ready['prepare_llm_s'] or 0:.2f} s; "
+        f"broker {broker['host']}:{broker['port']} {reached})",
+    )
     print()
     print(f"{'stage':36s} {'median ms':>10s} {'max ms':>10s}")
     for stage in report["stages"].values():
@@ -231,3 +311,7 @@ def print_table(report: dict[str, Any]) -> None:
             f"{model['answer_first_sentence_ms']} ms, all of it {model['answer_total_ms']} ms"
         )
     print("Publishing went to memory: add your broker's round trip (under 1 ms on loopback).")
+    if "recommend" in report:
+        from .recommend import print_recommendation
+
+        print_recommendation(report["recommend"])

@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     bench = with_config(sub.add_parser("bench", help="time every stage on this machine"))
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--runs", type=int, default=3, help="utterances per command (default 3)")
+    bench.add_argument(
+        "--recommend",
+        action="store_true",
+        help="also time the next-larger models found here and say which sizes fit the targets",
+    )
     return parser
 
 
@@ -75,7 +80,14 @@ def _shutdown(signum: int, frame: Any) -> None:
     raise _Shutdown
 
 
+# Commands that connect to the broker: the broker must be an allowed host (see privacy.py).
+_NETWORKED = frozenset({"run", "ask"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from .privacy import go_offline
+
+    go_offline()  # before any model library is imported: they read the switches at import
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -85,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("faster_whisper", "httpx", "piper"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        if args.command in _NETWORKED:
+            from .privacy import enforce
+
+            enforce(_config(args))
         return int(_COMMANDS[args.command](args) or 0)
     except HearthError as err:
         print(f"hearth: {err.message}", file=sys.stderr)
@@ -359,7 +375,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
     checks = run_checks(_config(args), skip_audio=args.no_audio)
     for check in checks:
-        print(f"{'ok  ' if check.ok else 'FAIL'} {check.name:10s} {check.detail}")
+        print(f"{check.status:4s} {check.name:10s} {check.detail}")
     return 0 if all(check.ok for check in checks) else 1
 
 
@@ -369,7 +385,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.runs < 1:
         print("hearth: --runs must be at least 1", file=sys.stderr)
         return EX_USAGE
-    report = run_bench(_config(args), runs=args.runs)
+    report = run_bench(_config(args), runs=args.runs, recommend=args.recommend)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -12,7 +12,7 @@ import numpy as np
 from .config import Config
 from .errors import HearthError
 
-__all__ = ["Check", "run_checks"]
+__all__ = ["Check", "privacy_checks", "run_checks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,14 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warn: bool = False  # ok, but a choice a person should know about
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``WARN`` or ``FAIL``."""
+        if not self.ok:
+            return "FAIL"
+        return "WARN" if self.warn else "ok"
 
 
 def _microphone(config: Config) -> Check:
@@ -50,7 +58,15 @@ def _microphone(config: Config) -> Check:
 
 def _broker(config: Config) -> Check:
     from .mqtt import MqttLink
+    from .privacy import broker_check
 
+    if not config.privacy.allow_remote and not (allowed := broker_check(config)).allowed:
+        return Check(
+            "broker",
+            False,
+            f"not tried: {allowed.reason}; add it to [privacy] allowed_hosts or set "
+            "[privacy] allow_remote = true",
+        )
     try:
         link = MqttLink(config.mqtt, config.assistant.node_id)
     except HearthError as err:
@@ -120,8 +136,75 @@ def _disk(config: Config) -> Check:
     )
 
 
+def privacy_checks(config: Config) -> list[Check]:
+    """The privacy posture, one line each: where the broker is, TLS, credentials, audio kept."""
+    from .privacy import broker_check, is_loopback
+
+    mqtt = config.mqtt
+    where = f"{mqtt.host}:{mqtt.port}"
+    checks = []
+    allowed = broker_check(config)
+    if config.privacy.allow_remote:
+        checks.append(
+            Check(
+                "remote",
+                True,
+                "[privacy] allow_remote = true: the broker may be outside your network "
+                f"({allowed.reason}); set it to false to keep Hearth at home",
+                warn=True,
+            )
+        )
+    elif allowed.allowed:
+        checks.append(Check("remote", True, f"broker allowed: {allowed.reason}"))
+    else:
+        checks.append(
+            Check("remote", False, f"broker refused: {allowed.reason} ([privacy] allowed_hosts)")
+        )
+    local = is_loopback(mqtt.host)
+    if mqtt.tls:
+        checks.append(Check("tls", True, f"the broker connection to {where} is encrypted"))
+    elif local:
+        checks.append(Check("tls", True, "broker on this machine: nothing crosses the network"))
+    else:
+        checks.append(
+            Check(
+                "tls",
+                True,
+                f"broker {where} is off this machine without TLS: commands, transcripts and "
+                "replies cross the network in clear; set [mqtt] tls = true",
+                warn=True,
+            )
+        )
+    if mqtt.username:
+        checks.append(Check("auth", True, f"broker login as {mqtt.username}"))
+    else:
+        checks.append(
+            Check(
+                "auth",
+                True,
+                "anonymous broker access: anything that reaches the broker can send commands "
+                "and read transcripts; set [mqtt] username and password_file",
+                warn=True,
+            )
+        )
+    journal = getattr(config, "journal", None)
+    if getattr(journal, "keep_audio", False):
+        checks.append(
+            Check(
+                "audio",
+                True,
+                "journal.keep_audio = true: recordings of what was said are kept on disk",
+                warn=True,
+            )
+        )
+    else:
+        checks.append(Check("audio", True, "no recording is kept (journal.keep_audio is off)"))
+    return checks
+
+
 def run_checks(config: Config, skip_audio: bool = False) -> list[Check]:
     steps: list[Callable[[], Check | list[Check]]] = [
+        lambda: privacy_checks(config),
         lambda: _broker(config),
         lambda: _models(config),
         lambda: _disk(config),

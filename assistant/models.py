@@ -62,6 +62,12 @@ def _user_path(value: str, key: str) -> Path:
     return path
 
 
+_NO_DOWNLOAD = (
+    "Hearth loads models only from local files and never downloads one at run time: fetch it "
+    "where the network allows and give its local path"
+)
+
+
 def _looks_like_path(value: str) -> bool:
     return "/" in value or value.endswith((".tflite", ".onnx", ".gguf"))
 
@@ -91,8 +97,8 @@ def resolve_wake(name: str) -> ModelFile:
     if name not in BUNDLED_WAKE_WORDS:
         raise ModelError(
             "model_unknown",
-            f"unknown wake word {name!r} ({key}); bundled: {', '.join(BUNDLED_WAKE_WORDS)}, "
-            "or give a path to a .tflite file",
+            f"unknown wake word {name!r} ({key}); bundled: {', '.join(BUNDLED_WAKE_WORDS)}. "
+            f"{_NO_DOWNLOAD} (a .tflite or .onnx file)",
         )
     base = _package_dir("pyopen_wakeword", key) / "models"
     paths = (
@@ -121,8 +127,8 @@ def resolve_stt(name: str) -> ModelFile:
     if not _looks_like_path(name):
         raise ModelError(
             "model_unknown",
-            f"unknown speech-to-text model {name!r} ({key}); bundled: tiny.en, "
-            "or give the path to a CTranslate2 Whisper model folder",
+            f"unknown speech-to-text model {name!r} ({key}); bundled: tiny.en. "
+            f"{_NO_DOWNLOAD} (a CTranslate2 Whisper model folder)",
         )
     path = _user_path(name, key)
     if not (path / "model.bin").is_file():
@@ -143,8 +149,8 @@ def resolve_tts(name: str) -> ModelFile:
     if not _looks_like_path(name):
         raise ModelError(
             "model_unknown",
-            f"unknown voice {name!r} ({key}); bundled: en_US-joe-medium, "
-            "or give the path to a Piper .onnx voice",
+            f"unknown voice {name!r} ({key}); bundled: en_US-joe-medium. "
+            f"{_NO_DOWNLOAD} (a Piper .onnx voice with its .onnx.json)",
         )
     path = _user_path(name, key)
     cfg = path.with_name(path.name + ".json")
@@ -164,8 +170,8 @@ def resolve_llm(name: str) -> ModelFile:
     if not _looks_like_path(name):
         raise ModelError(
             "model_unknown",
-            f"unknown language model {name!r} ({key}); bundled: smollm2-135m, "
-            "or give the path to a .gguf file",
+            f"unknown language model {name!r} ({key}); bundled: smollm2-135m. "
+            f"{_NO_DOWNLOAD} (a .gguf file)",
         )
     path = _user_path(name, key)
     if path.suffix != ".gguf" or not path.is_file():
