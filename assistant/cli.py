@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from typing import Any
 
 from . import __version__
 from .errors import EX_USAGE, HearthError
+from .lifecycle import Shutdown, Signals
 from .notify import Notifier, Watchdog
 
 __all__ = ["main"]
@@ -69,15 +69,19 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also time the next-larger models found here and say which sizes fit the targets",
     )
+
+    history = with_config(sub.add_parser("history", help="recent turns from the journal"))
+    history.add_argument("--limit", type=int, default=20, help="how many turns (default 20)")
+    history.add_argument("--clear", action="store_true", help="delete every recorded turn")
+
+    explain = with_config(sub.add_parser("explain", help="one turn, step by step"))
+    explain.add_argument(
+        "turn", nargs="?", default="last", help="last (default), a number from history, or an id"
+    )
+
+    report = with_config(sub.add_parser("report", help="turns, energy and cost per day"))
+    report.add_argument("--days", type=int, default=7, help="how many days (default 7)")
     return parser
-
-
-class _Shutdown(BaseException):
-    """Raised in the main thread by SIGTERM; not an error, so not an ``Exception``."""
-
-
-def _shutdown(signum: int, frame: Any) -> None:
-    raise _Shutdown
 
 
 # Commands that connect to the broker: the broker must be an allowed host (see privacy.py).
@@ -107,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
-    except _Shutdown:
+    except Shutdown:
         return 0
 
 
@@ -125,18 +129,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .errors import DeviceMissingError
     from .events import EventBus
     from .mqtt import MqttLink
+    from .supervise import HealthBoard
 
-    signal.signal(signal.SIGTERM, _shutdown)
+    signals = Signals()  # SIGTERM before the models are loaded: stop at once
     config = _config(args)
+    bus = EventBus()
+    bus.subscribe(log_events)
+    health = HealthBoard(bus.emit)  # the microphone's and the speaker's supervised loops
     source: Any
     if args.input == "-":
         source = PcmStreamSource(sys.stdin.buffer)
     elif args.input:
         source = WavFileSource(args.input)
     else:
-        source = MicrophoneSource(config.audio.input_device)
-    bus = EventBus()
-    bus.subscribe(log_events)
+        source = MicrophoneSource(config.audio.input_device, on_health=health.report)
     home = make_home(config)
     link = MqttLink(config.mqtt, config.assistant.node_id, home=home, emit=bus.emit)
     bus.subscribe(link.on_event)
@@ -144,16 +150,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     sink: Any = None
     notifier = Notifier()
     watchdog: Watchdog | None = None
+    recording: Any = None
     try:
         loaded = build_pipeline(config, bus=bus, publisher=link, listen=True, speak=True, home=home)
         pipeline = loaded.pipeline
+        recording = _start_recording(config, bus, link, pipeline)
+        signals.pipeline = pipeline
+        signals.reload = lambda: pipeline.call_soon(lambda: _reload(args, pipeline))
         link.on_command = pipeline.submit
         assert pipeline.tts is not None
         if args.output:
             sink = WavFileSink(args.output, pipeline.tts.sample_rate_hz)
         else:
             try:
-                sink = SpeakerSink(config.audio.output_device, pipeline.tts.sample_rate_hz)
+                sink = SpeakerSink(
+                    config.audio.output_device,
+                    pipeline.tts.sample_rate_hz,
+                    on_health=health.report,
+                )
             except DeviceMissingError as err:
                 _LOGGER.warning("%s; replies are published as text only", err.message)
         pipeline.sink = sink
@@ -167,42 +181,66 @@ def _cmd_run(args: argparse.Namespace) -> int:
             )
         pipeline.prepare_language_model()
         _LOGGER.info("ready in %.1f s; listening for %s", loaded.load_s, config.wake.model)
-        status = _StatusLine(config.wake.model, link, pipeline)
+        status = _StatusLine(config.wake.model, link, pipeline, health)
         bus.subscribe(lambda event: status.on_event(event, notifier))
+        health.on_change(lambda _health: status.refresh(notifier))
         notifier.ready(status.text())
         watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and pipeline.alive())
         watchdog.start()
         turns = pipeline.run(source)
         _LOGGER.info("input ended after %d turn(s)", turns)
-    except _Shutdown:
-        _LOGGER.info("stopping on SIGTERM")
+    except Shutdown:
+        _LOGGER.info("stopping")
     finally:
+        signals.restore()
         if watchdog is not None:
             watchdog.stop()
         notifier.stopping()
         if sink is not None:
             sink.close()
         source.close()
-        link.stop()
+        if recording is not None:
+            recording.close()
+        link.stop(timeout_s=1.5)
     return 0
+
+
+def _reload(args: argparse.Namespace, pipeline: Any) -> None:
+    """SIGHUP, in the audio thread: the new configuration, or a log line and the old one."""
+    from .events import TurnFailed
+    from .reload import reload_pipeline
+
+    _LOGGER.info("SIGHUP: reloading the configuration")
+    try:
+        report = reload_pipeline(pipeline, _config(args))
+    except HearthError as err:
+        _LOGGER.error("reload refused, the running configuration stays: %s", err.message)
+        pipeline.bus.emit(TurnFailed(turn=None, code="reload_refused", message=err.message))
+        return
+    _LOGGER.info("%s", report.summary())
 
 
 class _StatusLine:
     """What ``systemctl status`` shows: "listening for hey jarvis; broker connected; 3 turns
     today"."""
 
-    def __init__(self, wake: str, link: Any, pipeline: Any) -> None:
+    def __init__(self, wake: str, link: Any, pipeline: Any, health: Any = None) -> None:
         self._wake = wake.replace("_", " ")
         self._link = link
         self._pipeline = pipeline
+        self._health = health  # a HealthBoard: "microphone lost; retrying in 8 s"
         self._day = ""
         self._turns = 0
         self._shown = ""
 
     def text(self) -> str:
         doing = "muted" if self._pipeline.muted else f"listening for {self._wake}"
+        problems: list[str] = self._health.problems() if self._health is not None else []
+        if any(problem.startswith("microphone ") for problem in problems):
+            doing = problems.pop(0)  # not listening while the microphone is away
         broker = "broker connected" if self._link.connected else "broker unreachable"
-        return f"{doing}; {broker}; {self._turns} turn{'s' if self._turns != 1 else ''} today"
+        turns = f"{self._turns} turn{'s' if self._turns != 1 else ''} today"
+        return "; ".join([doing, *problems, broker, turns])
 
     def on_event(self, event: Any, notifier: Notifier) -> None:
         if event.type == "turn_end":
@@ -223,16 +261,21 @@ class _StatusLine:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
+    from .commands import CommandError, command_text
     from .daemon import build_pipeline, log_events, make_home
     from .events import EventBus
     from .mqtt import MqttLink
 
-    text = " ".join(args.text).strip()
-    if not text:
+    if not " ".join(args.text).strip():
         print(
             'hearth: nothing to ask; give the words, e.g. hearth ask "what time is it"',
             file=sys.stderr,
         )
+        return EX_USAGE
+    try:  # the same rules as cmd/ask: no control characters, not empty, not too long
+        text = command_text("ask", " ".join(args.text))
+    except CommandError as err:
+        print(f"hearth: {err.message}", file=sys.stderr)
         return EX_USAGE
     config = _config(args)
     bus = EventBus()
@@ -242,10 +285,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     link = MqttLink(config.mqtt, config.assistant.node_id, home=home, emit=bus.emit)
     bus.subscribe(link.on_event)
     link.start()
+    recording: Any = None
     try:
         loaded = build_pipeline(
             config, bus=bus, publisher=link, listen=False, speak=False, home=home
         )
+        recording = _start_recording(config, bus, link, None)
         if link.wait_first_attempt(5.0):
             link.sync(2.0)  # the retained discovery configs ...
             link.sync(2.0)  # ... and the states of the devices they announced
@@ -254,6 +299,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         record = loaded.pipeline.run_text(text)
         link.flush(3.0)
     finally:
+        if recording is not None:
+            recording.close()
         link.stop()
     print(record.reply)
     return 0 if record.outcome == "ok" else 1
@@ -393,6 +440,70 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start_recording(config: Any, bus: Any, link: Any, pipeline: Any) -> Any:
+    from .report import start_recording
+
+    return start_recording(config, bus, link, pipeline)
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from .explain import history_line
+    from .journal_store import JournalStore
+
+    if args.limit < 1:
+        print("hearth: --limit must be at least 1", file=sys.stderr)
+        return EX_USAGE
+    store = JournalStore.read(_config(args))
+    try:
+        if args.clear:
+            print(f"deleted {store.clear()} turn(s) from {store.path}")
+            return 0
+        rows = store.recent(args.limit)
+        if not rows:
+            print(f"no turns recorded in {store.path}")
+        for row in rows:
+            print(history_line(row))
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+    from .journal_store import JournalStore
+
+    config = _config(args)
+    store = JournalStore.read(config)
+    try:
+        row = store.find(args.turn)
+    finally:
+        store.close()
+    if row is None:
+        print(
+            f"hearth: no turn {args.turn!r} in {store.path}; see hearth history for the numbers",
+            file=sys.stderr,
+        )
+        return 1
+    print(explain(row, config))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .journal_store import JournalStore
+    from .report import report_lines
+
+    if not 1 <= args.days <= 3650:
+        print("hearth: --days must be between 1 and 3650", file=sys.stderr)
+        return EX_USAGE
+    config = _config(args)
+    store = JournalStore.read(config)
+    try:
+        print("\n".join(report_lines(store, config, args.days)))
+    finally:
+        store.close()
+    return 0
+
+
 _COMMANDS = {
     "run": _cmd_run,
     "ask": _cmd_ask,
@@ -403,6 +514,9 @@ _COMMANDS = {
     "check-config": _cmd_check_config,
     "bench": _cmd_bench,
     "doctor": _cmd_doctor,
+    "history": _cmd_history,
+    "explain": _cmd_explain,
+    "report": _cmd_report,
 }
 
 if __name__ == "__main__":

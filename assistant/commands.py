@@ -15,6 +15,7 @@ from .errors import HearthError
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
+    "MAX_TEXT_CHARS",
     "Ask",
     "Cancel",
     "Command",
@@ -23,6 +24,7 @@ __all__ = [
     "Mute",
     "Profile",
     "Say",
+    "command_text",
     "parse_command",
 ]
 
@@ -89,13 +91,25 @@ def _text(topic: str, raw: str) -> str:
         if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
             raise CommandError("bad_command", f'{topic}: JSON must be {{"text": "..."}}')
         body = parsed["text"]
-    text = _clean(body)
+    return command_text(topic, body)
+
+
+def command_text(where: str, raw: str) -> str:
+    """``raw`` as the words of a command: control characters (NUL, ESC, CR ...) become spaces,
+    white space is folded, and the result must be 1 to :data:`MAX_TEXT_CHARS` characters.
+
+    Raises :class:`CommandError` whose message starts with ``where`` (a topic, a command).
+    """
+    text = _clean(raw)
     if not text:
-        raise CommandError("bad_command", f"{topic}: the text is empty")
+        raise CommandError(
+            "bad_command", f'{where}: the text is empty; send words, e.g. "what time is it"'
+        )
     if len(text) > MAX_TEXT_CHARS:
         raise CommandError(
             "bad_command",
-            f"{topic}: the text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}",
+            f"{where}: the text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}, "
+            "so shorten it",
         )
     return text
 
