@@ -236,6 +236,9 @@ class LlmConfig(_Section):
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     max_tokens: int = Field(120, ge=8, le=4096, description="Longest free answer, tokens.")
     timeout_s: float = Field(20.0, gt=0.0, le=600.0, description="Deadline for one answer.")
+    thinking_cue_s: float = Field(
+        3.0, ge=0.0, le=600.0, description="Say \"still thinking\" after this long; 0: never."
+    )
     system_prompt: str = Field("", description="Extra instructions for free answers.")
 
 

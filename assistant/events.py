@@ -26,6 +26,7 @@ __all__ = [
     "EventBus",
     "IntentMatched",
     "ListenStarted",
+    "ModelConsulted",
     "ProfileChanged",
     "Reply",
     "SpeechEnded",
@@ -130,6 +131,23 @@ class IntentMatched(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ModelConsulted(Event):
+    """What the language model was asked and what it wrote (router layers 2 and 3).
+
+    ``prompt`` is the messages as sent; ``outputs`` the raw text of each try; ``verdicts`` what
+    Hearth made of each (``valid``, ``no tool fits``, or why it was refused); ``call`` the
+    validated tool call that was used, empty if none."""
+
+    type: ClassVar[str] = "llm"
+    layer: str
+    prompt: tuple[dict[str, str], ...]
+    outputs: tuple[str, ...]
+    verdicts: tuple[str, ...]
+    call: dict[str, Any]
+    llm_ms: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ActionPublished(Event):
     """A home action went out on the device's own command topic."""
 
@@ -203,6 +221,7 @@ class TurnFinished(Event):
     type: ClassVar[str] = "turn_end"
     outcome: str
     timings_ms: dict[str, float]
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU time by stage, all threads
 
 
 def event_to_json(event: Event) -> dict[str, Any]:

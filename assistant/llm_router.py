@@ -16,6 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 from .config import LlmConfig
@@ -24,7 +25,7 @@ from .llm import LanguageModel, Message
 from .router import RouteResult
 from .toolcall import NONE_INTENT, NoToolCall, ToolCall, ToolCatalog, parse_tool_call
 
-__all__ = ["ANSWER_PROMPT", "TOOL_PROMPT", "LlmRouter", "split_sentences"]
+__all__ = ["ANSWER_PROMPT", "TOOL_PROMPT", "Exchange", "LlmRouter", "split_sentences"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +42,25 @@ _RETRIES: Final = 2  # invalid calls fed back to the model before layer 2 gives 
 _HISTORY: Final = 4  # earlier messages shown to layer 2 (two exchanges)
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
 _FILLER: Final = frozenset({"the", "and", "all", "please", "turn", "set", "switch", "off"})
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One consultation of the model, kept for the journal: the messages as sent, the raw text
+    of each try and what was made of it."""
+
+    layer: str
+    prompt: list[Message]
+    outputs: list[str] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+
+
+def _recorded(pieces: Iterator[str], exchange: Exchange) -> Iterator[str]:
+    """Pass the pieces on, keeping their text as the exchange's output."""
+    exchange.outputs.append("")
+    for piece in pieces:
+        exchange.outputs[-1] += piece
+        yield piece
 
 
 def split_sentences(pieces: Iterator[str]) -> Iterator[str]:
@@ -115,6 +135,11 @@ class LlmRouter:
         self._config = config
         self._tool_prompt: tuple[ToolCatalog, str] | None = None
         self._answer_prompt: tuple[str, str] | None = None
+        self.last_exchange: Exchange | None = None  # the latest decide() or answer()
+
+    @property
+    def model(self) -> LanguageModel:
+        return self._model
 
     def system_prompt(self, catalog: ToolCatalog) -> str:
         """Layer 2's system prompt: the instructions, then the tools and devices; the same
@@ -153,6 +178,7 @@ class LlmRouter:
             *recent,
             {"role": "user", "content": text},
         ]
+        exchange = self.last_exchange = Exchange(self.layer, list(messages))
         for attempt in range(_RETRIES + 1):
             left_s = until - time.monotonic()
             try:
@@ -165,6 +191,14 @@ class LlmRouter:
                 _LOGGER.info("layer 2 ran out of time for %r", text)
                 return None
             checked = _check(output, catalog, said)
+            exchange.outputs.append(output)
+            exchange.verdicts.append(
+                "no tool fits"
+                if isinstance(checked, NoToolCall)
+                else checked
+                if isinstance(checked, str)
+                else "valid"
+            )
             if isinstance(checked, NoToolCall):
                 return None
             if isinstance(checked, str):
@@ -199,7 +233,9 @@ class LlmRouter:
             *history,
             {"role": "user", "content": text},
         ]
-        return split_sentences(self._model.stream(messages, max_tokens, deadline_s))
+        exchange = self.last_exchange = Exchange("llm_answer", list(messages))
+        pieces = self._model.stream(messages, max_tokens, deadline_s)
+        return split_sentences(_recorded(pieces, exchange))
 
     def _answer_system(self, extra: str) -> str:
         if self._answer_prompt is None or self._answer_prompt[0] != extra:

@@ -22,7 +22,7 @@ import logging
 import queue
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,10 +79,20 @@ class Pipeline(Responder):
         self.endpointer = endpointer
         self.stt = stt
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._soon: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._early_cpu_s: dict[str, float] = {}  # CPU of early attempts during the silence
+        self.audio_taps: list[Callable[[str, np.ndarray], None]] = []  # (turn, command audio)
+        self.gate = WakeGate(self.config.wake.threshold, self.config.wake.refractory_s)
+        self._source: AudioSource | None = None
 
     def alive(self, stall_s: float = 60.0) -> bool:
-        """Whether the audio loop moved within ``stall_s`` (a turn may think for a while)."""
-        return time.monotonic() - self.last_progress < stall_s
+        """Whether the audio loop moved within ``stall_s`` (a turn may think for a while).
+
+        A source that waits for its device (a microphone being reopened with backoff) shows its
+        own sign of life, ``last_beat``; a loop frozen anywhere shows neither.
+        """
+        beat_s = float(getattr(self._source, "last_beat", 0.0))
+        return time.monotonic() - max(self.last_progress, beat_s) < stall_s
 
     # -- audio in ----------------------------------------------------------------------------
 
@@ -92,6 +102,7 @@ class Pipeline(Responder):
         Between frames, commands submitted from MQTT run here, in the audio thread.
         """
         assert self.wake is not None and self.endpointer is not None and self.stt is not None
+        self._source = source
         pre_roll: deque[np.ndarray] = deque(
             maxlen=max(1, round(self.config.audio.pre_roll_s / _FRAME_S))
         )
@@ -100,11 +111,14 @@ class Pipeline(Responder):
         wake_time_s = 0.0
         wake_frames = 0
         turns = 0
-        gate = WakeGate(self.config.wake.threshold, self.config.wake.refractory_s)
         self._set_state(self._idle_state())
         for frame in frames:
+            if self.stopping.is_set():
+                break
             audio_s += _FRAME_S
             self.last_progress = time.monotonic()
+            while not self._soon.empty():
+                self._soon.get_nowait()()
             if not self._commands.empty():
                 turns_before = turns
                 audio_s, turns = self._run_commands(frames, audio_s, turns)
@@ -118,7 +132,7 @@ class Pipeline(Responder):
             wake_time_s += time.perf_counter() - started
             wake_frames += 1
             pre_roll.append(frame)
-            if not gate.fire(score, audio_s):
+            if not self.gate.fire(score, audio_s):
                 continue
             turns += 1
             record = self._new_turn()
@@ -136,19 +150,25 @@ class Pipeline(Responder):
             audio_s = self._follow_ups(frames, audio_s)
             pre_roll.clear()
             self.wake.reset()
-        audio_s, turns = self._run_commands(iter(()), audio_s, turns)
+        if not self.stopping.is_set():
+            audio_s, turns = self._run_commands(iter(()), audio_s, turns)
         return turns
 
     def _follow_ups(self, frames: Iterator[np.ndarray], audio_s: float) -> float:
         """After a question ("Do you want me to unlock the front door?"), listen again at once,
         without the wake word; once per question."""
-        while self.conversation.expecting_reply:
+        while self.conversation.expecting_reply and not self.stopping.is_set():
             record = self._new_turn()
             self.bus.emit(ListenStarted(turn=record.turn, trigger="follow_up"))
             audio_s = self._voice_turn(record, frames, [], audio_s)
             if record.outcome == "no_speech":
                 self.conversation.expecting_reply = False
         return audio_s
+
+    def call_soon(self, work: Callable[[], None]) -> None:
+        """Run ``work`` in the audio thread before the next frame, when no turn is in progress
+        (safe to call from a signal handler)."""
+        self._soon.put(work)
 
     def announce(self, text: str) -> None:
         super().announce(text)
@@ -167,7 +187,7 @@ class Pipeline(Responder):
     def _run_commands(
         self, frames: Iterator[np.ndarray], audio_s: float, turns: int
     ) -> tuple[float, int]:
-        while True:
+        while not self.stopping.is_set():
             try:
                 command = self._commands.get_nowait()
             except queue.Empty:
@@ -192,6 +212,7 @@ class Pipeline(Responder):
                 node = self.config.assistant.node_id
                 message = f"hearth/{node}/cmd/profile: no profile {command.name!r}"
                 self.bus.emit(TurnFailed(turn=None, code="bad_command", message=message))
+        return audio_s, turns
 
     def _voice_turn(
         self,
@@ -203,7 +224,11 @@ class Pipeline(Responder):
         """Listen for the command after a wake-up, then answer it. Returns the stream position."""
         with self._turn(record):
             self._set_state(AssistantState.LISTENING)
+            cpu, self._early_cpu_s = time.process_time(), {}
             command, reason, early, audio_s = self._listen(frames, pre_roll, audio_s)
+            record.add_cpu("endpoint", cpu + sum(self._early_cpu_s.values()))
+            for stage, cpu_s in self._early_cpu_s.items():
+                record.cpu_s[stage] = record.cpu_s.get(stage, 0.0) + cpu_s
             assert self.endpointer is not None and self.stt is not None
             endpoint_ms = 1000 * self.endpointer.trailing_silence_s
             if early is not None:
@@ -223,6 +248,8 @@ class Pipeline(Responder):
                 0, round((self.endpointer.trailing_silence_s - 0.3) / _FRAME_S)
             )
             audio = np.concatenate(command[: max(1, keep)])
+            for tap in self.audio_taps:
+                tap(record.turn, audio)
             self.bus.emit(
                 SpeechEnded(
                     turn=record.turn,
@@ -239,7 +266,9 @@ class Pipeline(Responder):
                 record.timings_ms["router"] = early.router_ms
             else:
                 record.processing_started = time.perf_counter()
+                cpu = time.process_time()
                 text, stt_ms = self._transcribe(audio)
+                record.add_cpu("stt", cpu)
             record.timings_ms["stt"] = stt_ms
             self.bus.emit(Transcript(turn=record.turn, text=text, stt_ms=stt_ms))
             if not text:
@@ -265,10 +294,13 @@ class Pipeline(Responder):
         return capture.frames, capture.reason, capture.early, audio_s + capture.consumed_s
 
     def _try_early(self, command: list[np.ndarray]) -> _Early | None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         text, stt_ms = self._transcribe(np.concatenate(command))
-        routed = time.perf_counter()
+        routed, routed_cpu = time.perf_counter(), time.process_time()
         route = self.router.route(text) if text else None
+        early = self._early_cpu_s
+        early["stt"] = early.get("stt", 0.0) + routed_cpu - cpu
+        early["router"] = early.get("router", 0.0) + time.process_time() - routed_cpu
         if route is None:
             return None
         return _Early(text, route, started, stt_ms, 1000 * (time.perf_counter() - routed))
