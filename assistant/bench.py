@@ -67,6 +67,8 @@ def _machine() -> dict[str, Any]:
         "memory_gib": round(mem_gib, 1),
         "arch": platform.machine(),
         "python": platform.python_version(),
+        # other work on the machine slows every stage: a bench on a busy machine says so
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }
 
 
