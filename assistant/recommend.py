@@ -223,7 +223,9 @@ def recommend(
     # Each Whisper model transcribes the whole clips alone; the ratio to the configured model,
     # applied to the configured model's time inside the chain, gives its time in the chain.
     alone: dict[str, float] = {}
+    paths: dict[str, str] = {}
     for name, model in _stt_candidates(config):
+        paths[f"stt {name}"] = str(model.paths[0])
         try:
             alone[name] = _time_stt(config, model, clips)
         except HearthError as err:
@@ -235,6 +237,7 @@ def recommend(
     }
     llm_measured: dict[str, dict[str, float]] = {}
     for name, gguf in _llm_candidates(config):
+        paths[f"llm {name}"] = gguf
         timed = _time_llm(config, gguf)
         if timed is not None:
             llm_measured[name] = {
@@ -282,6 +285,7 @@ def recommend(
         "stt": stt_rows,
         "voice": voice_rows,
         "llm": llm_rows,
+        "paths": paths,
         "choice": {
             "stt": {"name": stt["name"], "measured": stt["measured"], "fits": stt["fits"]},
             "voice": {"name": voice["name"], "measured": voice["measured"], "fits": voice["fits"]},
@@ -326,3 +330,6 @@ def print_recommendation(result: dict[str, Any]) -> None:
             note += " (even the smallest misses the target here)"
         parts.append(f"{label} {pick['name']}{note}")
     print("This machine: " + "; ".join(parts) + ".")
+    print("Models timed here ([stt] model / [llm] model take these paths):")
+    for name, path in result.get("paths", {}).items():
+        print(f"  {name:24s} {path}")
