@@ -112,6 +112,7 @@ def test_explain_tells_a_spoken_command_as_it_happened(
     assert line.split()[1] == "1" and row["energy_method"] in line
 
 
+@pytest.mark.soak  # loads the language model and reads its tool prompt: 30-80 s on 2 cores
 def test_the_models_prompt_and_raw_output_are_journaled(tmp_path: Path) -> None:
     config = _config(tmp_path, "\n[llm]\nmax_tokens = 8\ntimeout_s = 60.0\n")
     bus = EventBus()
