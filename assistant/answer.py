@@ -31,6 +31,7 @@ from .events import (
     AssistantState,
     EventBus,
     IntentMatched,
+    ModelConsulted,
     ProfileChanged,
     Reply,
     SpeechFinished,
@@ -69,6 +70,29 @@ class TurnRecord:
     reply: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
     processing_started: float = 0.0  # perf_counter when work after the endpoint began
+    cpu_s: dict[str, float] = field(default_factory=dict)  # process CPU time by stage
+
+    def add_cpu(self, stage: str, since_s: float) -> None:
+        """Count the process CPU time since ``since_s`` (a ``time.process_time()``) to a stage;
+        it covers every thread, so the models' worker threads are included."""
+        self.cpu_s[stage] = self.cpu_s.get(stage, 0.0) + time.process_time() - since_s
+
+
+def _counted(
+    record: TurnRecord, stage: str, items: Iterator[str], wall_s: list[float]
+) -> Iterator[str]:
+    """Pass ``items`` on, counting the CPU time (to ``stage``) and the wall time (added to
+    ``wall_s[0]``) spent producing them."""
+    while True:
+        cpu, started = time.process_time(), time.perf_counter()
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        finally:
+            record.add_cpu(stage, cpu)
+            wall_s[0] += time.perf_counter() - started
+        yield item
 
 
 def data_dir(config: Config) -> Path:
@@ -192,8 +216,10 @@ class Responder:
             self._confirm(record, text)
             return
         if route is None:
-            started = time.perf_counter()
-            route = self.router.route(text) or self._ask_model(record, text)
+            started, cpu = time.perf_counter(), time.process_time()
+            route = self.router.route(text)
+            record.add_cpu("router", cpu)
+            route = route or self._ask_model(record, text)
             record.timings_ms["router"] = 1000 * (time.perf_counter() - started)
         if route is None:
             if self.llm is not None:
@@ -232,7 +258,9 @@ class Responder:
             self._speak(record, SORRY if skill is None else NOT_HERE)
             return
         call = SkillCall(route.intent, route.slots, text, record.turn)
+        cpu = time.process_time()
         result = skill.run(call, self._context(skill.name))
+        record.add_cpu("skill", cpu)
         if self._cancelled.is_set():
             record.outcome = "cancelled"
             return
@@ -305,8 +333,12 @@ class Responder:
         if self.llm is None or self._make_catalog is None:
             return None
         recent = self.conversation.recent()
+        started, cpu = time.perf_counter(), time.process_time()
         route = self.llm.decide(text, self._tool_catalog(), recent)
+        record.add_cpu("llm", cpu)
+        llm_ms = 1000 * (time.perf_counter() - started)
         if route is None:
+            self._consulted(record, {}, llm_ms)
             return None
         # what was said: this turn, and what the person said before in this conversation
         said = " ".join([m["content"] for m in recent if m["role"] == "user"] + [text])
@@ -316,8 +348,32 @@ class Responder:
         )
         if not grounded(route.slots, said, self.home.registry(), described):
             _LOGGER.info("layer 2 call %s %s not grounded in %r", route.intent, route.slots, text)
+            self._consulted(record, {}, llm_ms, "not grounded in what was said")
             return None
+        self._consulted(record, {"intent": route.intent, "slots": route.slots}, llm_ms)
         return route
+
+    def _consulted(
+        self, record: TurnRecord, call: dict[str, Any], llm_ms: float, note: str = ""
+    ) -> None:
+        """The model's side of a decision, as an event (for the journal and the event topic)."""
+        exchange = getattr(self.llm, "last_exchange", None)
+        if exchange is None:
+            return
+        verdicts = list(exchange.verdicts)
+        if note and verdicts:
+            verdicts[-1] = f"{verdicts[-1]}, but {note}"
+        self.bus.emit(
+            ModelConsulted(
+                turn=record.turn,
+                layer=exchange.layer,
+                prompt=tuple(dict(m) for m in exchange.prompt),
+                outputs=tuple(exchange.outputs),
+                verdicts=tuple(verdicts),
+                call=call,
+                llm_ms=llm_ms,
+            )
+        )
 
     def prepare_language_model(self) -> None:
         """Read the tool prompt into the model's cache now, so the first command the templates
@@ -360,14 +416,18 @@ class Responder:
             self.profiles.max_tokens(),
             self.config.llm.timeout_s,
         )
-        spoken = self._speak_sentences(record, sentences)
+        wall_s = [0.0]
+        spoken = self._speak_sentences(record, _counted(record, "llm", sentences, wall_s))
+        self._consulted(record, {}, 1000 * wall_s[0])
         self.conversation.record(text, spoken)
 
     def _act(self, record: TurnRecord, action: Action) -> str | None:
         """Validate and publish one action; returns what to say instead if it did not go out."""
+        cpu = time.process_time()
         outcome = perform(
             action, self.home.registry(), self.publisher, self.bus.emit, turn=record.turn
         )
+        record.add_cpu("action", cpu)
         if outcome.refusal is not None:
             record.outcome = "action_failed"
             return outcome.refusal
@@ -402,6 +462,7 @@ class Responder:
         """Synthesise and play each text as it comes; returns the texts joined."""
         said: list[str] = []
         started = time.perf_counter()
+        cpu, llm_cpu_s = time.process_time(), record.cpu_s.get("llm", 0.0)
         samples = 0
         rate = self.tts.sample_rate_hz if self.tts is not None else 1
         for text in texts:
@@ -431,6 +492,8 @@ class Responder:
             self.sink.drain()
         if samples:
             self.bus.emit(SpeechFinished(turn=record.turn, audio_s=samples / rate))
+        if self.tts is not None:  # the time in the model's generator is the model's
+            record.add_cpu("tts", cpu + record.cpu_s.get("llm", 0.0) - llm_cpu_s)
         return " ".join(t for t in said if t)
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -446,6 +509,7 @@ class Responder:
                 turn=record.turn,
                 outcome=record.outcome,
                 timings_ms={k: round(v, 1) for k, v in record.timings_ms.items()},
+                cpu_s={k: round(v, 4) for k, v in record.cpu_s.items()},
             )
         )
         self._set_state(self._idle_state())
