@@ -25,7 +25,7 @@ from .config import Config
 from .conversation import Conversation
 from .devices import Home
 from .entities import Action, EntityRegistry
-from .errors import HearthError
+from .errors import HearthError, RouterError
 from .events import (
     Announcement,
     AssistantState,
@@ -42,6 +42,7 @@ from .events import (
     TurnFinished,
 )
 from .mqtt import ActionPublisher
+from .patience import TimedOut, Waiter, stream_within
 from .policy import confirmation_question, grounded, is_yes, needs_confirmation
 from .profiles import Profiles, spoken_profile
 from .router import Router, RouteResult
@@ -58,6 +59,8 @@ NOT_HERE = "I can't do that in this mode."
 TOO_LATE = "That answer came too late, so I didn't do it. Please ask again."
 SET_PROFILE_INTENT = "HearthSetProfile"
 NORMAL_MODE_WORDS = frozenset({"normal", "normal mode", "default", "default mode", "none"})
+STILL_THINKING = "One moment, I'm still thinking."
+TOO_SLOW = "Sorry, I couldn't work that out in time. Please ask again."
 QUEUED_REPLY = "The home hub isn't answering. I'll send that as soon as it's back."
 
 
@@ -156,10 +159,25 @@ class Responder:
         self.data_dir = data_dir(config)
         self.muted = False
         self.last_progress = time.monotonic()
+        self.in_turn = False
+        self.stopping = threading.Event()  # shutting down: finish the turn's actions, say no more
         self._cancelled = threading.Event()
 
     def cancel(self) -> None:
         """Stop speaking and end the turn in progress."""
+        self._cancelled.set()
+        stop = getattr(self.sink, "cancel", None)
+        if callable(stop):
+            stop()
+
+    def entities_changed(self, registry: EntityRegistry) -> None:
+        """Home listener: the router's slot lists follow the devices."""
+        self.router.update_entities(registry)
+
+    def stop(self) -> None:
+        """Shut down gracefully: stop listening and speaking, but let the turn in progress
+        publish its actions."""
+        self.stopping.set()
         self._cancelled.set()
         stop = getattr(self.sink, "cancel", None)
         if callable(stop):
@@ -177,7 +195,8 @@ class Responder:
         return True
 
     def _new_turn(self) -> TurnRecord:
-        self._cancelled.clear()
+        if not self.stopping.is_set():
+            self._cancelled.clear()
         return TurnRecord(turn=uuid.uuid4().hex[:12])
 
     def _idle_state(self) -> AssistantState:
@@ -198,14 +217,19 @@ class Responder:
     def _turn(self, record: TurnRecord) -> Iterator[None]:
         """Run a turn's work: a failure becomes an ``error`` event, and the turn always ends
         with its ``turn_end`` event, whatever happened."""
+        self.in_turn = True
         try:
             yield
         except HearthError as err:
             self._fail(record, err.code, err.message)
+            if err.code == "llm_timeout":  # give up cleanly, and say so
+                record.outcome = "timeout"
+                self._speak(record, TOO_SLOW)
         except Exception as err:
             _LOGGER.exception("turn %s failed", record.turn)
             self._fail(record, "internal", f"{type(err).__name__}: {err}")
         finally:
+            self.in_turn = False
             self._finish(record)
 
     # -- deciding and acting -----------------------------------------------------------------
@@ -261,11 +285,12 @@ class Responder:
         cpu = time.process_time()
         result = skill.run(call, self._context(skill.name))
         record.add_cpu("skill", cpu)
-        if self._cancelled.is_set():
+        if self._cancelled.is_set() and not self.stopping.is_set():
             record.outcome = "cancelled"
             return
         if not result.success:
             record.outcome = "skill_failed"
+            self._skill_error(record, result.data.get("error"))
         registry = self.home.registry()
         held = [
             a
@@ -284,6 +309,14 @@ class Responder:
         self.conversation.expecting_reply = result.expect_reply
         self._speak(record, speech)
         self.conversation.record(text, speech)
+
+    def _skill_error(self, record: TurnRecord, error: Any) -> None:
+        """A skill that failed for a reason the owner should see (a full disk) puts
+        ``{"error": {"code": ..., "message": ...}}`` in its result's ``data``: one error event;
+        the skill's own reply is still spoken."""
+        if isinstance(error, dict) and error.get("code"):
+            message = str(error.get("message", ""))
+            self.bus.emit(TurnFailed(turn=record.turn, code=str(error["code"]), message=message))
 
     def _confirm(self, record: TurnRecord, text: str) -> None:
         """The answer to "Do you want me to …?": act on a clear yes in time, else nothing."""
@@ -334,7 +367,19 @@ class Responder:
             return None
         recent = self.conversation.recent()
         started, cpu = time.perf_counter(), time.process_time()
-        route = self.llm.decide(text, self._tool_catalog(), recent)
+        llm, catalog = self.llm, self._tool_catalog()
+        try:
+            route = Waiter(lambda: llm.decide(text, catalog, recent)).result(
+                self.config.llm.timeout_s, self.config.llm.thinking_cue_s, self._cue(record)
+            )
+        except TimedOut:
+            record.add_cpu("llm", cpu)
+            self._consulted(record, {}, 1000 * (time.perf_counter() - started), "too late")
+            raise RouterError(
+                "llm_timeout",
+                f"the language model gave no answer within {self.config.llm.timeout_s:g} s "
+                "(llm.timeout_s)",
+            ) from None
         record.add_cpu("llm", cpu)
         llm_ms = 1000 * (time.perf_counter() - started)
         if route is None:
@@ -375,6 +420,16 @@ class Responder:
             )
         )
 
+    def set_language_model(
+        self,
+        llm: LanguageRouter | None,
+        catalog: Callable[[list[Tool], EntityRegistry], Any] | None,
+    ) -> None:
+        """A new (or no) language model, e.g. after a reload; the tool catalogue is rebuilt."""
+        self.llm = llm
+        self._make_catalog = catalog if llm is not None else None
+        self._catalog = None
+
     def prepare_language_model(self) -> None:
         """Read the tool prompt into the model's cache now, so the first command the templates
         miss does not pay for it (about 4 s with the default model on 2 cores)."""
@@ -409,17 +464,33 @@ class Responder:
                 router_ms=record.timings_ms.get("router", 0.0),
             )
         )
-        sentences = self.llm.answer(
-            text,
-            self.conversation.recent(),
-            self.profiles.system_prompt(),
-            self.profiles.max_tokens(),
-            self.config.llm.timeout_s,
+        llm, recent = self.llm, self.conversation.recent()
+        timeout_s = self.config.llm.timeout_s
+        system_prompt, max_tokens = self.profiles.system_prompt(), self.profiles.max_tokens()
+        sentences = stream_within(
+            lambda: llm.answer(text, recent, system_prompt, max_tokens, timeout_s),
+            timeout_s,
+            self.config.llm.thinking_cue_s,
+            self._cue(record),
         )
         wall_s = [0.0]
-        spoken = self._speak_sentences(record, _counted(record, "llm", sentences, wall_s))
+        try:
+            spoken = self._speak_sentences(record, _counted(record, "llm", sentences, wall_s))
+        except TimedOut:
+            raise RouterError(
+                "llm_timeout",
+                f"the language model said nothing within {timeout_s:g} s (llm.timeout_s)",
+            ) from None
         self._consulted(record, {}, 1000 * wall_s[0])
         self.conversation.record(text, spoken)
+
+    def _cue(self, record: TurnRecord) -> Callable[[], None]:
+        """Said once when the model is slow (``llm.thinking_cue_s``)."""
+
+        def cue() -> None:
+            self._speak(record, STILL_THINKING)
+
+        return cue
 
     def _act(self, record: TurnRecord, action: Action) -> str | None:
         """Validate and publish one action; returns what to say instead if it did not go out."""

@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .audio import AudioSink
 from .config import Config
@@ -18,11 +19,15 @@ from .models import resolve_llm, resolve_stt, resolve_tts, resolve_vad, resolve_
 from .mqtt import ActionPublisher
 from .pipeline import Pipeline
 from .router import TemplateRouter
-from .skill import load_skills
+from .skill import SkillRegistry, load_skills
 from .stt import WhisperSpeechToText
 from .tts import PiperTextToSpeech
-from .vad import Endpointer, SileroVad
+from .vad import Endpointer, SileroVad, VoiceDetector
 from .wake import OpenWakeWordDetector
+
+if TYPE_CHECKING:
+    from .llm import LlamaCppModel
+    from .llm_router import LlmRouter
 
 __all__ = ["Loaded", "build_pipeline", "log_events", "make_home"]
 
@@ -50,32 +55,23 @@ def build_pipeline(
     started = time.perf_counter()
     skills = load_skills(config.router.skills_dir)
     home = home or make_home(config)
-    router = TemplateRouter(config.assistant.language, skills.intents(), sentence_dirs(config))
-    router.set_profiles(list(config.profiles))
+    router = make_router(config, skills)
     router.update_entities(home.registry())
-    home.subscribe(router.update_entities)
     wake = stt = endpointer = tts = None
     loaders = [router.load]
     if listen:
-        wake = OpenWakeWordDetector(resolve_wake(config.wake.model))
-        vad = SileroVad(resolve_vad())
-        stt = WhisperSpeechToText(
-            resolve_stt(config.stt.model), config.stt, config.assistant.language
-        )
-        endpointer = Endpointer(vad, config.vad)
-        loaders += [wake.load, vad.load, stt.load]
+        wake, stt, endpointer = make_wake(config), make_stt(config), make_endpointer(config)
+        loaders += [wake.load, endpointer.vad.load, stt.load]
     if speak:
-        tts = PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
+        tts = make_tts(config)
         loaders.append(tts.load)
     llm = catalog = None
     if config.llm.enabled:
-        from .llm import LlamaCppModel
-        from .llm_router import LlmRouter
         from .toolcall import ToolCatalog
 
-        model = LlamaCppModel(resolve_llm(config.llm.model), config.llm)
+        model = make_llm_model(config)
         loaders.append(model.load)
-        llm = LlmRouter(model, config.llm)
+        llm = make_llm_router(config, model)
         catalog = ToolCatalog.build
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hearth-load") as pool:
@@ -96,7 +92,45 @@ def build_pipeline(
         llm=llm,
         catalog=catalog,
     )
+    home.subscribe(pipeline.entities_changed)
+    pipeline.entities_changed(home.registry())  # what was discovered while the models loaded
     return Loaded(pipeline, time.perf_counter() - started)
+
+
+def make_router(config: Config, skills: SkillRegistry) -> TemplateRouter:
+    """Router layer 1, not yet loaded."""
+    router = TemplateRouter(config.assistant.language, skills.intents(), sentence_dirs(config))
+    router.set_profiles(list(config.profiles))
+    return router
+
+
+def make_wake(config: Config) -> OpenWakeWordDetector:
+    return OpenWakeWordDetector(resolve_wake(config.wake.model))
+
+
+def make_stt(config: Config) -> WhisperSpeechToText:
+    return WhisperSpeechToText(resolve_stt(config.stt.model), config.stt, config.assistant.language)
+
+
+def make_endpointer(config: Config, vad: VoiceDetector | None = None) -> Endpointer:
+    """An endpointer with ``vad`` (already loaded), or a new one to load."""
+    return Endpointer(vad or SileroVad(resolve_vad()), config.vad)
+
+
+def make_tts(config: Config) -> PiperTextToSpeech:
+    return PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
+
+
+def make_llm_model(config: Config) -> LlamaCppModel:
+    from .llm import LlamaCppModel
+
+    return LlamaCppModel(resolve_llm(config.llm.model), config.llm)
+
+
+def make_llm_router(config: Config, model: LlamaCppModel) -> LlmRouter:
+    from .llm_router import LlmRouter
+
+    return LlmRouter(model, config.llm)
 
 
 def sentence_dirs(config: Config) -> list[Path]:

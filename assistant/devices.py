@@ -92,6 +92,20 @@ class Home:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def reconfigure(
+        self, configured: Iterable[Entity], exposed: Callable[[Entity], bool] | None = None
+    ) -> None:
+        """New configured entities and exposure filter (a reloaded configuration); what was
+        discovered, and the states seen, are kept."""
+        with self._lock:
+            self._configured = {e.entity_id: e for e in configured}
+            self._exposed = exposed or (lambda entity: True)
+        self._changed()
+
     def _changed(self) -> None:
         with self._lock:
             self._snapshot = self._build()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 import types
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 
@@ -55,6 +56,43 @@ def _provide_tflite_runtime() -> None:
     sys.modules.setdefault("tflite_runtime.interpreter", litert)
 
 
+_PROBE: Final = """
+import sys
+import numpy as np
+from assistant.wake import _provide_tflite_runtime
+_provide_tflite_runtime()
+import openwakeword
+wake, melspec, embedding = sys.argv[1:4]
+model = openwakeword.Model(wakeword_models=[wake], melspec_model_path=melspec,
+                           embedding_model_path=embedding, inference_framework="tflite")
+model.predict(np.zeros(1280, dtype=np.int16))
+"""
+
+
+def _probe_tflite(model: ModelFile) -> None:
+    """TensorFlow Lite does not check a model file: a damaged one crashes the whole process
+    (SIGSEGV) instead of raising. A model from the user's own file is therefore first loaded and
+    run once in a child process (about 1 s, beside the other models loading)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, *map(str, model.paths)],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise ModelError(
+            "model_load", f"{model.paths[0]}: cannot test the wake-word model ({model.key}): {err}"
+        ) from None
+    if done.returncode != 0:
+        how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit {done.returncode}"
+        raise ModelError(
+            "model_load",
+            f"{model.paths[0]}: the wake-word model is damaged or not a TensorFlow Lite model "
+            f"({model.key}; loading it ended with {how}); copy it again or use a bundled name",
+        )
+
+
 class OpenWakeWordDetector:
     """One openWakeWord model (``.tflite``, or ``.onnx`` with ONNX feature models)."""
 
@@ -68,6 +106,8 @@ class OpenWakeWordDetector:
         framework = "onnx" if wake_path.suffix == ".onnx" else "tflite"
         if framework == "tflite":
             _provide_tflite_runtime()
+            if self._files.source == "file":
+                _probe_tflite(self._files)
         import openwakeword
 
         try:
