@@ -1,12 +1,14 @@
 """Audio in and out: 16 kHz mono int16 in 80 ms frames; replies at the voice's own rate.
 
-Sources: a microphone (sounddevice), a WAV file of any rate and channel count (resampled with
-soxr), or raw 16 kHz mono s16le PCM on standard input. Sinks: the speaker or a WAV file.
+Sources: a microphone (sounddevice), a PCM WAV file of any usual rate and channel count
+(resampled with soxr), or raw 16 kHz mono s16le PCM on standard input. Sinks: the speaker or a
+WAV file.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,39 +79,88 @@ def _float_to_int16(audio: np.ndarray) -> np.ndarray:
     return (np.clip(audio, -1.0, 1.0) * 32767.0).astype(np.int16)
 
 
-_SAMPLE_SCALE: Final = {1: 128.0, 2: 32768.0, 4: 2147483648.0}
+_SAMPLE_SCALE: Final = {1: 128.0, 2: 32768.0, 3: 8388608.0, 4: 2147483648.0}
+_MIN_RATE_HZ: Final = 8000
+_MAX_RATE_HZ: Final = 768_000
+_MAX_CHANNELS: Final = 64
+_BLOCK_BYTES: Final = 1 << 20  # at most this much of the file is held at once
+# What the wave module raises on a damaged header: its own error, a short read, a chunk size that
+# points past the end (RuntimeError from the seek), a field that does not unpack.
+_DAMAGED: Final = (wave.Error, EOFError, RuntimeError, struct.error, ValueError, OverflowError)
+_CONVERT: Final = "convert it, e.g. `sox in.ext -b 16 -c 1 out.wav`"
 
 
 class WavFileSource:
-    """A PCM WAV file of any sample rate, mono or multi-channel, mixed down and resampled."""
+    """A PCM WAV file (8, 16, 24 or 32-bit, 8 to 768 kHz, 1 to 64 channels), mixed down to mono
+    and resampled to 16 kHz as it is read, a block at a time, so memory does not grow with the
+    file. A header that promises more audio than the file holds is read to the file's end."""
 
     live = False
 
     def __init__(self, path: str | Path, block_s: float = 0.5) -> None:
         self.path = Path(path)
-        self._block_s = block_s
         try:
             self._wav = wave.open(str(self.path), "rb")  # noqa: SIM115 - closed in close()
         except FileNotFoundError:
             raise AudioError("input_missing", f"{self.path}: input file not found") from None
-        except (wave.Error, EOFError) as err:
-            raise AudioError(
-                "input_format",
-                f"{self.path}: not a PCM WAV file ({err}); convert it, e.g. "
-                "`sox in.ext -b 16 out.wav`",
-            ) from None
+        except _DAMAGED as err:
+            raise AudioError("input_format", f"{self.path}: {self._why(err)}; {_CONVERT}") from None
         except OSError as err:
             raise AudioError("input_unreadable", f"{self.path}: cannot read: {err}") from None
         self.channels = self._wav.getnchannels()
         self.width = self._wav.getsampwidth()
         self.rate_hz = self._wav.getframerate()
-        if self.width not in _SAMPLE_SCALE or self.channels < 1 or self.rate_hz < 1000:
+        if (
+            self.width not in _SAMPLE_SCALE
+            or not 1 <= self.channels <= _MAX_CHANNELS
+            or not _MIN_RATE_HZ <= self.rate_hz <= _MAX_RATE_HZ
+        ):
             self._wav.close()
             raise AudioError(
                 "input_format",
-                f"{self.path}: unsupported WAV ({self.width * 8}-bit, {self.channels} channels, "
-                f"{self.rate_hz} Hz); use 8/16/32-bit PCM at 8 kHz or more",
+                f"{self.path}: unsupported WAV ({self.width * 8}-bit, {self.channels} channel(s), "
+                f"{self.rate_hz} Hz); use 8/16/24/32-bit PCM, 1 to {_MAX_CHANNELS} channels, "
+                f"8 to 768 kHz: {_CONVERT}",
             )
+        self._frame_bytes = self.width * self.channels
+        self._per_block = max(
+            1, min(int(self.rate_hz * block_s), _BLOCK_BYTES // self._frame_bytes)
+        )
+        self._read_frames = 0
+        try:
+            self._first = self._read()
+        except AudioError:
+            self._wav.close()
+            raise
+        if not self._first:
+            promised_s = self._wav.getnframes() / self.rate_hz
+            self._wav.close()
+            lie = f" (its header promises {promised_s:.1f} s)" if promised_s else ""
+            raise AudioError(
+                "input_empty", f"{self.path}: the WAV holds no audio{lie}; record or copy it again"
+            )
+
+    def _why(self, err: BaseException) -> str:
+        try:
+            empty = self.path.stat().st_size == 0
+        except OSError:
+            empty = False
+        if empty:
+            return "the file is empty (0 bytes), not a WAV"
+        return f"not a PCM WAV file ({str(err) or 'its header is cut short or damaged'})"
+
+    def _read(self) -> bytes:
+        """The next block of whole frames; ``b""`` at the end of the data."""
+        try:
+            raw = self._wav.readframes(self._per_block)
+        except (*_DAMAGED, OSError) as err:
+            raise AudioError(
+                "input_format",
+                f"{self.path}: damaged WAV data ({str(err) or 'cut short'}); {_CONVERT}",
+            ) from None
+        whole = len(raw) // self._frame_bytes
+        self._read_frames += whole
+        return raw[: whole * self._frame_bytes]
 
     def _blocks(self) -> Iterator[np.ndarray]:
         import soxr
@@ -117,14 +168,8 @@ class WavFileSource:
         resampler = None
         if self.rate_hz != SAMPLE_RATE_HZ:
             resampler = soxr.ResampleStream(self.rate_hz, SAMPLE_RATE_HZ, 1, dtype="float32")
-        per_block = max(1, int(self.rate_hz * self._block_s))
+        raw, self._first = self._first, b""
         while True:
-            try:
-                raw = self._wav.readframes(per_block)
-            except (wave.Error, EOFError, OSError) as err:
-                raise AudioError("input_format", f"{self.path}: damaged WAV data: {err}") from None
-            usable = len(raw) // (self.width * self.channels) * self.width * self.channels
-            raw = raw[:usable]
             last = len(raw) == 0
             block = self._decode(raw)
             if resampler is not None:
@@ -132,11 +177,24 @@ class WavFileSource:
             if len(block):
                 yield block
             if last:
-                return
+                break
+            raw = self._read()
+        promised = self._wav.getnframes()
+        if promised > self._read_frames:
+            _LOGGER.warning(
+                "%s: the header promises %.1f s of audio, the file holds %.1f s; reading that",
+                self.path,
+                promised / self.rate_hz,
+                self._read_frames / self.rate_hz,
+            )
 
     def _decode(self, raw: bytes) -> np.ndarray:
         if self.width == 1:
             ints = np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0
+        elif self.width == 3:
+            octets = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+            unsigned = octets[:, 0] | (octets[:, 1] << 8) | (octets[:, 2] << 16)
+            ints = ((unsigned ^ 0x800000) - 0x800000).astype(np.float32)
         else:
             ints = np.frombuffer(raw, dtype=f"<i{self.width}").astype(np.float32)
         samples = ints.reshape(-1, self.channels).mean(axis=1) / _SAMPLE_SCALE[self.width]
@@ -178,7 +236,12 @@ class PcmStreamSource:
         while True:
             data = bytearray()
             while len(data) < _FRAME_BYTES:
-                chunk = self._stream.read(_FRAME_BYTES - len(data))
+                try:
+                    chunk = self._stream.read(_FRAME_BYTES - len(data))
+                except (OSError, ValueError) as err:  # a broken or closed pipe
+                    raise AudioError(
+                        "input_unreadable", f"standard input: cannot read raw PCM: {err}"
+                    ) from None
                 if not chunk:
                     break
                 data.extend(chunk)
