@@ -9,15 +9,12 @@ by sentence, and ends every turn with a :class:`TurnFinished`.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from .actions import perform
 from .audio import AudioSink
@@ -25,13 +22,12 @@ from .config import Config
 from .conversation import Conversation
 from .devices import Home
 from .entities import Action, EntityRegistry
-from .errors import HearthError, RouterError
+from .errors import HearthError
 from .events import (
     Announcement,
     AssistantState,
     EventBus,
     IntentMatched,
-    ModelConsulted,
     ProfileChanged,
     Reply,
     SpeechFinished,
@@ -42,14 +38,24 @@ from .events import (
     TurnFinished,
 )
 from .mqtt import ActionPublisher
-from .patience import TimedOut, Waiter, stream_within
-from .policy import confirmation_question, grounded, is_yes, needs_confirmation
+from .policy import confirmation_question, is_yes, needs_confirmation
 from .profiles import Profiles, spoken_profile
 from .router import Router, RouteResult
 from .skill import SkillCall, SkillContext, SkillRegistry, Tool
+from .thinking import STILL_THINKING, TOO_SLOW, LanguageRouter, ModelLayers
 from .tts import TextToSpeech
+from .turn import TurnRecord, data_dir
 
-__all__ = ["QUEUED_REPLY", "SORRY", "SORRY_NOT_HEARD", "Responder", "TurnRecord"]
+__all__ = [
+    "QUEUED_REPLY",
+    "SORRY",
+    "SORRY_NOT_HEARD",
+    "STILL_THINKING",
+    "TOO_SLOW",
+    "Responder",
+    "TurnRecord",
+    "data_dir",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,74 +65,10 @@ NOT_HERE = "I can't do that in this mode."
 TOO_LATE = "That answer came too late, so I didn't do it. Please ask again."
 SET_PROFILE_INTENT = "HearthSetProfile"
 NORMAL_MODE_WORDS = frozenset({"normal", "normal mode", "default", "default mode", "none"})
-STILL_THINKING = "One moment, I'm still thinking."
-TOO_SLOW = "Sorry, I couldn't work that out in time. Please ask again."
 QUEUED_REPLY = "The home hub isn't answering. I'll send that as soon as it's back."
 
 
-@dataclass(slots=True)
-class TurnRecord:
-    """What one turn did, kept while it runs; timings in milliseconds."""
-
-    turn: str
-    outcome: str = "ok"
-    reply: str = ""
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    processing_started: float = 0.0  # perf_counter when work after the endpoint began
-    cpu_s: dict[str, float] = field(default_factory=dict)  # process CPU time by stage
-
-    def add_cpu(self, stage: str, since_s: float) -> None:
-        """Count the process CPU time since ``since_s`` (a ``time.process_time()``) to a stage;
-        it covers every thread, so the models' worker threads are included."""
-        self.cpu_s[stage] = self.cpu_s.get(stage, 0.0) + time.process_time() - since_s
-
-
-def _counted(
-    record: TurnRecord, stage: str, items: Iterator[str], wall_s: list[float]
-) -> Iterator[str]:
-    """Pass ``items`` on, counting the CPU time (to ``stage``) and the wall time (added to
-    ``wall_s[0]``) spent producing them."""
-    while True:
-        cpu, started = time.process_time(), time.perf_counter()
-        try:
-            item = next(items)
-        except StopIteration:
-            return
-        finally:
-            record.add_cpu(stage, cpu)
-            wall_s[0] += time.perf_counter() - started
-        yield item
-
-
-def data_dir(config: Config) -> Path:
-    """``assistant.data_dir``, else systemd's ``$STATE_DIRECTORY``, else ~/.local/state/hearth."""
-    if config.assistant.data_dir:
-        return Path(config.assistant.data_dir).expanduser()
-    if state := os.environ.get("STATE_DIRECTORY"):
-        return Path(state.split(":")[0])
-    return Path.home() / ".local" / "state" / "hearth"
-
-
-class LanguageRouter(Protocol):
-    """Router layers 2 and 3: a tool call chosen by the language model, or a free answer."""
-
-    def decide(
-        self, text: str, catalog: Any, history: list[dict[str, str]]
-    ) -> RouteResult | None: ...
-
-    def answer(
-        self,
-        text: str,
-        history: list[dict[str, str]],
-        system_prompt: str,
-        max_tokens: int,
-        deadline_s: float,
-    ) -> Iterator[str]: ...
-
-    def prepare(self, catalog: Any) -> None: ...
-
-
-class Responder:
+class Responder(ModelLayers):
     """Text → router → skill → actions → speech, with its events."""
 
     def __init__(
@@ -358,139 +300,6 @@ class Responder:
             known = ", ".join(spoken_profile(n) for n in self.profiles.names) or "none"
             return f"I don't know that mode. The modes are: {known}."
         return f"Switched to {spoken_profile(name)}."
-
-    # -- the language model ------------------------------------------------------------------
-
-    def _ask_model(self, record: TurnRecord, text: str) -> RouteResult | None:
-        """Router layer 2: a tool call, validated before anything runs."""
-        if self.llm is None or self._make_catalog is None:
-            return None
-        recent = self.conversation.recent()
-        started, cpu = time.perf_counter(), time.process_time()
-        llm, catalog = self.llm, self._tool_catalog()
-        try:
-            route = Waiter(lambda: llm.decide(text, catalog, recent)).result(
-                self.config.llm.timeout_s, self.config.llm.thinking_cue_s, self._cue(record)
-            )
-        except TimedOut:
-            record.add_cpu("llm", cpu)
-            self._consulted(record, {}, 1000 * (time.perf_counter() - started), "too late")
-            raise RouterError(
-                "llm_timeout",
-                f"the language model gave no answer within {self.config.llm.timeout_s:g} s "
-                "(llm.timeout_s)",
-            ) from None
-        record.add_cpu("llm", cpu)
-        llm_ms = 1000 * (time.perf_counter() - started)
-        if route is None:
-            self._consulted(record, {}, llm_ms)
-            return None
-        # what was said: this turn, and what the person said before in this conversation
-        said = " ".join([m["content"] for m in recent if m["role"] == "user"] + [text])
-        described = " ".join(
-            [route.intent]
-            + [t.description for s in self.skills for t in s.tools if t.intent == route.intent]
-        )
-        if not grounded(route.slots, said, self.home.registry(), described):
-            _LOGGER.info("layer 2 call %s %s not grounded in %r", route.intent, route.slots, text)
-            self._consulted(record, {}, llm_ms, "not grounded in what was said")
-            return None
-        self._consulted(record, {"intent": route.intent, "slots": route.slots}, llm_ms)
-        return route
-
-    def _consulted(
-        self, record: TurnRecord, call: dict[str, Any], llm_ms: float, note: str = ""
-    ) -> None:
-        """The model's side of a decision, as an event (for the journal and the event topic)."""
-        exchange = getattr(self.llm, "last_exchange", None)
-        if exchange is None:
-            return
-        verdicts = list(exchange.verdicts)
-        if note and verdicts:
-            verdicts[-1] = f"{verdicts[-1]}, but {note}"
-        self.bus.emit(
-            ModelConsulted(
-                turn=record.turn,
-                layer=exchange.layer,
-                prompt=tuple(dict(m) for m in exchange.prompt),
-                outputs=tuple(exchange.outputs),
-                verdicts=tuple(verdicts),
-                call=call,
-                llm_ms=llm_ms,
-            )
-        )
-
-    def set_language_model(
-        self,
-        llm: LanguageRouter | None,
-        catalog: Callable[[list[Tool], EntityRegistry], Any] | None,
-    ) -> None:
-        """A new (or no) language model, e.g. after a reload; the tool catalogue is rebuilt."""
-        self.llm = llm
-        self._make_catalog = catalog if llm is not None else None
-        self._catalog = None
-
-    def prepare_language_model(self) -> None:
-        """Read the tool prompt into the model's cache now, so the first command the templates
-        miss does not pay for it (about 4 s with the default model on 2 cores)."""
-        if self.llm is not None and self._make_catalog is not None:
-            self.llm.prepare(self._tool_catalog())
-
-    def _tool_catalog(self) -> Any:
-        """Rebuilt only when the devices or the profile change, so the prompt stays cached."""
-        assert self._make_catalog is not None
-        registry = self.home.registry()
-        key = (id(registry), self.profiles.active)
-        if self._catalog is None or self._catalog[0] != key:
-            tools = [
-                tool
-                for skill in self.skills
-                if self.profiles.allows_skill(skill.name)
-                for tool in getattr(skill, "tools", ())
-            ]
-            self._catalog = (key, self._make_catalog(tools, self.profiles.entities(registry)))
-        return self._catalog[1]
-
-    def _free_answer(self, record: TurnRecord, text: str) -> None:
-        """Router layer 3: the model's own answer, spoken sentence by sentence as it comes."""
-        assert self.llm is not None
-        self.bus.emit(
-            IntentMatched(
-                turn=record.turn,
-                intent="conversation",
-                slots={},
-                layer="llm_answer",
-                sentence="",
-                router_ms=record.timings_ms.get("router", 0.0),
-            )
-        )
-        llm, recent = self.llm, self.conversation.recent()
-        timeout_s = self.config.llm.timeout_s
-        system_prompt, max_tokens = self.profiles.system_prompt(), self.profiles.max_tokens()
-        sentences = stream_within(
-            lambda: llm.answer(text, recent, system_prompt, max_tokens, timeout_s),
-            timeout_s,
-            self.config.llm.thinking_cue_s,
-            self._cue(record),
-        )
-        wall_s = [0.0]
-        try:
-            spoken = self._speak_sentences(record, _counted(record, "llm", sentences, wall_s))
-        except TimedOut:
-            raise RouterError(
-                "llm_timeout",
-                f"the language model said nothing within {timeout_s:g} s (llm.timeout_s)",
-            ) from None
-        self._consulted(record, {}, 1000 * wall_s[0])
-        self.conversation.record(text, spoken)
-
-    def _cue(self, record: TurnRecord) -> Callable[[], None]:
-        """Said once when the model is slow (``llm.thinking_cue_s``)."""
-
-        def cue() -> None:
-            self._speak(record, STILL_THINKING)
-
-        return cue
 
     def _act(self, record: TurnRecord, action: Action) -> str | None:
         """Validate and publish one action; returns what to say instead if it did not go out."""
