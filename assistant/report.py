@@ -36,7 +36,8 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class _Publisher(Protocol):
-    connected: bool
+    @property
+    def connected(self) -> bool: ...
 
     def publish(self, message: MqttMessage) -> Any: ...
 
