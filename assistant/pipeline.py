@@ -111,6 +111,8 @@ class Pipeline(Responder):
         wake_time_s = 0.0
         wake_frames = 0
         turns = 0
+        # a new stream starts at 0 s: the refractory time of an earlier one does not carry over
+        self.gate = WakeGate(self.config.wake.threshold, self.config.wake.refractory_s)
         self._set_state(self._idle_state())
         for frame in frames:
             if self.stopping.is_set():
