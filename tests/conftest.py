@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -80,6 +81,21 @@ class Broker:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def state_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Hearth's files (journal, lists, timers) go to a test folder, never to the home folder
+    of whoever runs the tests: ``$STATE_DIRECTORY`` is where Hearth keeps them when
+    ``assistant.data_dir`` is not set, and subprocesses inherit it."""
+    folder = tmp_path_factory.mktemp("state")
+    before = os.environ.get("STATE_DIRECTORY")
+    os.environ["STATE_DIRECTORY"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("STATE_DIRECTORY", None)
+    else:
+        os.environ["STATE_DIRECTORY"] = before
 
 
 @pytest.fixture(scope="session")
