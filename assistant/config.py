@@ -237,7 +237,7 @@ class LlmConfig(_Section):
     max_tokens: int = Field(120, ge=8, le=4096, description="Longest free answer, tokens.")
     timeout_s: float = Field(20.0, gt=0.0, le=600.0, description="Deadline for one answer.")
     thinking_cue_s: float = Field(
-        3.0, ge=0.0, le=600.0, description="Say \"still thinking\" after this long; 0: never."
+        3.0, ge=0.0, le=600.0, description='Say "still thinking" after this long; 0: never.'
     )
     system_prompt: str = Field("", description="Extra instructions for free answers.")
 
@@ -315,7 +315,11 @@ class MqttConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(1883, ge=1, le=65535)
     username: str = ""
-    password_file: str = Field("", description="File whose first line is the password.")
+    password_file: str = Field(
+        "",
+        description="File whose first line is the password; empty: the systemd credential "
+        "mqtt_password ($CREDENTIALS_DIRECTORY), if the unit passes one.",
+    )
     client_id: str = Field("", description="Defaults to hearth-<node_id>.")
     discovery_prefix: str = "homeassistant"
     command_ttl_s: float = Field(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -34,7 +35,7 @@ from .errors import ActionError, ConfigError
 from .events import Event, StateChanged, TurnFailed, event_to_json
 from .homeassistant import discovery_messages, discovery_node
 
-__all__ = ["ActionPublisher", "Delivery", "MemoryPublisher", "MqttLink"]
+__all__ = ["ActionPublisher", "Delivery", "MemoryPublisher", "MqttLink", "password_path"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +66,23 @@ class MemoryPublisher:
 
     def mirror(self, action: Action, turn: str | None) -> None:
         self.mirrored.append((action, turn))
+
+
+CREDENTIAL = "mqtt_password"  # systemd's LoadCredential=mqtt_password:... (systemd/hearth.service)
+
+
+def password_path(config: MqttConfig) -> str:
+    """``mqtt.password_file``; when it is empty, the ``mqtt_password`` credential that systemd
+    passes in ``$CREDENTIALS_DIRECTORY`` if there is one and it is not empty (an anonymous broker
+    gets an empty one: the unit's LoadCredential= needs the file to exist); else ""."""
+    if config.password_file:
+        return config.password_file
+    folder = os.environ.get("CREDENTIALS_DIRECTORY", "")
+    credential = Path(folder) / CREDENTIAL
+    try:
+        return str(credential) if folder and credential.stat().st_size > 0 else ""
+    except OSError:
+        return ""
 
 
 def _read_password(path: str) -> str:
@@ -99,7 +117,8 @@ class MqttLink:
         self.on_command = on_command
         self._emit = emit or (lambda event: None)
         self.callback_errors: list[tuple[str, BaseException]] = []
-        self._password = _read_password(config.password_file) if config.password_file else ""
+        password_file = password_path(config)
+        self._password = _read_password(password_file) if password_file else ""
         self._connected = threading.Event()
         self._first_attempt = threading.Event()  # the first connection succeeded or failed
         self._ever_connected = False
