@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Hearth needs (Debian/Ubuntu): mosquitto (the MQTT broker the tests
 # start, and a broker for a fresh home), libportaudio2 (microphone and speaker through
-# sounddevice), python3-venv, and openssl (the tests make TLS certificates with it). As root,
+# sounddevice), python3-venv, openssl (the tests make TLS certificates with it), systemd (its
+# systemd-analyze checks the unit) and iproute2 (the loopback-only test brings lo up). As root,
 # missing ones are installed with apt-get; otherwise the exact command is printed and the script
 # fails.
 set -euo pipefail
@@ -12,6 +13,8 @@ if ! { ldconfig -p 2>/dev/null || true; } | grep -q 'libportaudio\.so\.2'; then
   missing+=(libportaudio2)
 fi
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the TLS tests make certificates
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)   # the unit is verified
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)   # the loopback-only test brings lo up
 python="${PYTHON:-python3}"
 "$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
