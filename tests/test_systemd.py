@@ -61,6 +61,12 @@ def _local_unit(tmp_path: Path, hearth: str) -> Path:
     return unit
 
 
+# The sandbox builds a mount namespace and switches to a dynamic user, as systemd does: root only.
+AS_ROOT = pytest.mark.skipif(
+    os.geteuid() != 0, reason="the systemd sandbox emulation needs root (CI runs as root)"
+)
+
+
 def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
     analyze = _tool("systemd-analyze")
     done = subprocess.run(
@@ -166,6 +172,7 @@ print("hardening in force")
 """
 
 
+@AS_ROOT
 def test_the_emulated_hardening_is_in_force(tmp_path: Path) -> None:
     """The sandbox does refuse what the unit forbids, so a turn that works in it means something."""
     state = tmp_path / "state"
@@ -211,6 +218,7 @@ def command_wav(tmp_path: Path) -> Path:
     return write_wav(tmp_path / "command.wav", utterance(0.5, "Turn on the kitchen light.", 0.5))
 
 
+@AS_ROOT
 def test_llama_cpp_generates_under_the_units_hardening(command_wav: Path) -> None:
     """The spoken turn below is answered by the sentence templates; this loads the language
     model and generates text under the same hardening."""
@@ -218,6 +226,7 @@ def test_llama_cpp_generates_under_the_units_hardening(command_wav: Path) -> Non
     assert done.returncode == 0 and done.stdout.startswith("ok llm"), done.stdout + done.stderr
 
 
+@AS_ROOT
 def test_the_options_left_out_still_break_a_runtime(command_wav: Path) -> None:
     """The unit's comments say why MemoryDenyWriteExecute= and ProcSubset= are left out; when
     this fails, a runtime has changed and the option may go in."""
@@ -290,6 +299,7 @@ class NotifySocket:
         self._sock.close()
 
 
+@AS_ROOT
 def test_a_spoken_turn_works_under_the_units_hardening(
     tmp_path: Path, password_broker: tuple[Broker, int]
 ) -> None:
