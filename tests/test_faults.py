@@ -249,6 +249,7 @@ def test_daemon_rides_out_a_lost_microphone(
         tmp_path,
         {
             "log": str(sd_log),
+            "speed": 2.0,  # the speech comes twice as fast as spoken; the waits are real
             "input": [
                 {"audio": str(tmp_path / "before.raw"), "then": "hang"},  # then unplugged
                 unavailable,

@@ -10,7 +10,7 @@ subprocess with this folder first on ``PYTHONPATH`` uses it) or given to :func:`
 Each ``InputStream`` or ``OutputStream`` opened takes the next entry of its list (the last one
 repeats). An input entry with ``error`` raises :class:`PortAudioError` on opening; otherwise the
 stream plays the raw 16 kHz mono s16le ``audio`` through the real callback from its own thread,
-in real time, block by block, then ``then``: ``"hang"`` (no more blocks, the stream stays open:
+block by block, in real time (or ``speed`` times faster), then ``then``: ``"hang"`` (no more blocks, the stream stays open:
 a device that went quiet or was unplugged), ``"finish"`` (PortAudio ends the stream and calls
 ``finished_callback``) or ``"silence"`` (zero blocks until stopped). An output entry may raise
 on opening (``error``) or from the ``fail_after``-th ``write`` on. Every open, failure and write
@@ -126,7 +126,7 @@ class InputStream:
         audio = np.zeros(0, dtype=np.int16)
         if self._entry.get("audio"):
             audio = np.fromfile(self._entry["audio"], dtype="<i2")
-        block_s = self._blocksize / self._rate
+        block_s = self._blocksize / self._rate / float(_script.get("speed", 1.0))
         started = time.monotonic()
         sent = 0
         while not self._stop.is_set():
