@@ -10,9 +10,10 @@ subprocess with this folder first on ``PYTHONPATH`` uses it) or given to :func:`
 Each ``InputStream`` or ``OutputStream`` opened takes the next entry of its list (the last one
 repeats). An input entry with ``error`` raises :class:`PortAudioError` on opening; otherwise the
 stream plays the raw 16 kHz mono s16le ``audio`` through the real callback from its own thread,
-block by block, in real time (or ``speed`` times faster), then ``then``: ``"hang"`` (no more blocks, the stream stays open:
-a device that went quiet or was unplugged), ``"finish"`` (PortAudio ends the stream and calls
-``finished_callback``) or ``"silence"`` (zero blocks until stopped). An output entry may raise
+block by block, in real time (or ``speed`` times faster), then ``then``: ``"hang"`` (no more
+blocks, the stream stays open: a device that went quiet or was unplugged), ``"finish"``
+(PortAudio ends the stream and calls ``finished_callback``) or ``"silence"`` (zero blocks until
+stopped). An output entry may raise
 on opening (``error``) or from the ``fail_after``-th ``write`` on. Every open, failure and write
 is appended to the ``log`` as one JSON line with ``time.monotonic()``.
 """
