@@ -32,19 +32,30 @@ class Check:
 
 def _microphone(config: Config) -> Check:
     from .audio import MicrophoneSource
+    from .supervise import Health
+
+    problems: list[str] = []
+
+    def on_health(health: Health) -> None:
+        if not health.ok:  # the daemon would retry; the doctor reports it and stops
+            problems.append(health.message)
+            source.close()
 
     try:
-        source = MicrophoneSource(config.audio.input_device)
+        source = MicrophoneSource(config.audio.input_device, on_health=on_health)
     except HearthError as err:
         return Check("microphone", False, err.message)
+    frames = []
     try:
-        frames = []
         for frame in source.frames():
             frames.append(frame)
             if len(frames) >= 12:  # about one second
                 break
     finally:
         source.close()
+    if problems or not frames:
+        why = problems[0] if problems else "no audio arrived"
+        return Check("microphone", False, f"{source.device_name}: {why}")
     level = float(np.sqrt(np.mean(np.concatenate(frames).astype(np.float64) ** 2)))
     if level < 1.0:
         return Check(

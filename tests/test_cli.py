@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from conftest import Broker, run_hearth
@@ -142,3 +143,26 @@ def test_doctor_names_what_is_wrong(tmp_path: Path, broker: Broker) -> None:
     result = run_hearth("doctor", "--no-audio", "--config", str(down))
     assert any(line.startswith("FAIL broker") for line in result.stdout.splitlines())
     assert result.returncode == 1
+
+
+def test_doctor_reports_a_microphone_that_fails_instead_of_waiting_for_it(
+    tmp_path: Path,
+) -> None:
+    fakes = Path(__file__).parent / "fakes"
+    config = tmp_path / "c.toml"
+    config.write_text("[llm]\nenabled = false\n")
+    for entry, why in (
+        ({"error": "Device unavailable"}, "Device unavailable"),
+        ({"then": "hang"}, "no audio"),
+    ):
+        script = tmp_path / "sd.json"
+        script.write_text(json.dumps({"input": [entry]}))
+        env = {
+            **os.environ,
+            "PYTHONPATH": f"{fakes}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+            "FAKE_SOUNDDEVICE": str(script),
+        }
+        result = run_hearth("doctor", "--config", str(config), env=env, timeout_s=120)
+        line = next(x for x in result.stdout.splitlines() if "microphone" in x)
+        assert line.startswith("FAIL microphone") and why in line, result.stdout
+        assert result.returncode == 1
