@@ -43,7 +43,8 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class AudioSource(Protocol):
-    """Yields int16 frames of :data:`FRAME_SAMPLES` samples at 16 kHz mono."""
+    """Yields int16 frames of :data:`FRAME_SAMPLES` samples at 16 kHz mono. A source waiting for
+    its device may yield an empty frame now and then: no audio, a chance to do other work."""
 
     live: bool  # True when audio arrives in real time (a microphone)
 

@@ -117,7 +117,6 @@ class Pipeline(Responder):
         for frame in frames:
             if self.stopping.is_set():
                 break
-            audio_s += _FRAME_S
             self.last_progress = time.monotonic()
             while not self._soon.empty():
                 self._soon.get_nowait()()
@@ -127,6 +126,9 @@ class Pipeline(Responder):
                 if turns != turns_before:
                     pre_roll.clear()
                     self.wake.reset()
+            if not len(frame):  # the microphone is away: nothing to hear, commands still run
+                continue
+            audio_s += _FRAME_S
             if self.muted:
                 continue
             started = time.perf_counter()

@@ -28,7 +28,8 @@ __all__ = ["MicrophoneSource", "SpeakerSink", "list_devices"]
 
 _LOGGER = logging.getLogger(__name__)
 
-_BEAT_S: Final = 5.0  # a waiting microphone loop shows it is alive at least this often
+_TICK_S: Final = 0.5  # while the microphone is away, the audio loop wakes this often
+NO_AUDIO: Final = np.zeros(0, dtype=np.int16)  # that wake-up: a frame with no samples
 
 
 def _sounddevice() -> Any:
@@ -136,7 +137,7 @@ class MicrophoneSource:
             if self._stream is None:
                 problem = self._open()
                 if problem is not None:
-                    self._lost(problem)
+                    yield from self._lost(problem)
                     continue
             try:
                 item: np.ndarray | _Signal | None = self._queue.get(timeout=self._stall_s)
@@ -145,10 +146,10 @@ class MicrophoneSource:
             if item is _Signal.CLOSED or self._closed.is_set():
                 return
             if item is None:
-                self._lost(f"no audio from {self.device_name} for {self._stall_s:g} s")
+                yield from self._lost(f"no audio from {self.device_name} for {self._stall_s:g} s")
                 continue
             if item is _Signal.ENDED:
-                self._lost(f"the input stream from {self.device_name} ended")
+                yield from self._lost(f"the input stream from {self.device_name} ended")
                 continue
             if self._failures:
                 self._recovered()
@@ -188,8 +189,9 @@ class MicrophoneSource:
         if stream is not None:
             _close_quietly(stream)
 
-    def _lost(self, problem: str) -> None:
-        """Close the stream, report, and sleep until the next try."""
+    def _lost(self, problem: str) -> Iterator[np.ndarray]:
+        """Close the stream, report, and wait until the next try, yielding an empty frame every
+        ``_TICK_S`` so that the audio loop can run commands (``cmd/ask``, a reload) meanwhile."""
         self._close_stream()
         delay_s = self._retry.next_delay()
         self._failures += 1
@@ -200,8 +202,10 @@ class MicrophoneSource:
         self._report(Health("microphone", False, problem, delay_s, self._failures))
         deadline = time.monotonic() + delay_s
         while not self._closed.is_set() and (left_s := deadline - time.monotonic()) > 0:
-            self._closed.wait(min(left_s, _BEAT_S))
+            self._closed.wait(min(left_s, _TICK_S))
             self.last_beat = time.monotonic()
+            if not self._closed.is_set():
+                yield NO_AUDIO
 
     def _recovered(self) -> None:
         message = f"audio from {self.device_name} again after {self._failures} failed tries"

@@ -167,6 +167,8 @@ def capture_command(
     tried_early = settled = False
     tail_frames = 0
     for frame in frames:
+        if not len(frame):  # the microphone went away: what was heard so far is the command
+            return Capture(command, EndReason.END_OF_INPUT, None, consumed_s)
         consumed_s += _FRAME_S
         command.append(frame)
         reason = endpointer.feed(frame)
