@@ -120,6 +120,7 @@ class MqttLink:
         password_file = password_path(config)
         self._password = _read_password(password_file) if password_file else ""
         self._connected = threading.Event()
+        self._leaving = False
         self._first_attempt = threading.Event()  # the first connection succeeded or failed
         self._ever_connected = False
         self._lock = threading.RLock()
@@ -198,6 +199,7 @@ class MqttLink:
         if self.connected:
             self._send(self.availability_topic, "offline", qos=1, retain=True)
             self.flush(timeout_s)
+        self._leaving = True  # the disconnect that follows is ours, not a fault
         self._client.disconnect()
         self._client.loop_stop()
         self._client = None
@@ -292,7 +294,9 @@ class MqttLink:
     def _on_disconnect(
         self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
-        if self._connected.is_set():
+        if self._leaving:
+            _LOGGER.info("disconnected from broker on stopping")
+        elif self._connected.is_set():
             _LOGGER.warning("disconnected from broker: %s", reason)
         self._connected.clear()
 
