@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import HEARTH, Broker, Recorder, run_hearth, write_config
+from conftest import Broker, Recorder, run_hearth, write_config
+from daemon import Daemon
 
 from assistant.answer import SORRY
 from assistant.commands import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS
@@ -171,52 +170,6 @@ def test_ask_never_runs_shell_text(odd_answers: Answers) -> None:
 # -- hearth/<id>/cmd/ask --------------------------------------------------------------------------
 
 
-class Daemon:
-    """``hearth run --input -`` fed silence at real-time pace, so commands run between frames."""
-
-    def __init__(self, config: Path) -> None:
-        self.process = subprocess.Popen(
-            [HEARTH, "run", "--config", str(config), "--input", "-", "--output", "/dev/null"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        self.lines: list[str] = []
-        self._stop = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._feed, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for raw in self.process.stderr:
-            self.lines.append(raw.decode("utf-8", "replace").rstrip())
-
-    def _feed(self) -> None:
-        assert self.process.stdin is not None
-        frame = np.zeros(1280, dtype="<i2").tobytes()
-        try:
-            while not self._stop.is_set():
-                self.process.stdin.write(frame)
-                self.process.stdin.flush()
-                time.sleep(0.08)
-        except (BrokenPipeError, ValueError):
-            return
-
-    def wait_ready(self, timeout_s: float = 120) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if any("ready in" in line for line in self.lines):
-                return
-            assert self.process.poll() is None, "\n".join(self.lines)
-            time.sleep(0.1)
-        raise AssertionError("the daemon did not get ready:\n" + "\n".join(self.lines[-20:]))
-
-    def stop(self) -> int:
-        self._stop.set()
-        self.process.terminate()
-        return self.process.wait(15)
-
-
 @dataclass
 class Running:
     daemon: Daemon
@@ -233,7 +186,7 @@ def running(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     daemon = Daemon(config)
     recorder = Recorder(broker.port)
     try:
-        daemon.wait_ready()
+        daemon.wait_line("ready in", timeout_s=120)
         yield Running(daemon, recorder, "badcmd", config, folder / "made_by_cmd")
         assert daemon.stop() == 0
         assert not [line for line in daemon.lines if "Traceback" in line], daemon.lines
