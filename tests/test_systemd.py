@@ -130,7 +130,11 @@ def test_the_password_comes_from_the_file_else_from_the_credential(
 
 
 def _sandbox(*args: str) -> list[str]:
-    return [sys.executable, str(SANDBOX), "--unit", str(UNIT), *args]
+    """The unit's sandbox around a command. The checkout (with its .venv) stays readable, as
+    /opt/hearth is for the service, wherever it lies: a clone under /tmp would otherwise vanish
+    behind PrivateTmp."""
+    checkout = str(Path(__file__).resolve().parents[1])
+    return [sys.executable, str(SANDBOX), "--unit", str(UNIT), "--ro", checkout, *args]
 
 
 CHECKS = r"""
