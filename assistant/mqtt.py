@@ -96,6 +96,11 @@ def _read_password(path: str) -> str:
         ) from None
 
 
+def _retry_cap_s(command_ttl_s: float) -> int:
+    """The longest wait between reconnection tries: half the command TTL, 1 to 30 s."""
+    return int(max(1, min(30, command_ttl_s // 2)))
+
+
 class MqttLink:
     """paho-mqtt (callback API v2) with ``connect_async`` and ``loop_start``."""
 
@@ -157,7 +162,9 @@ class MqttLink:
             client.username_pw_set(self._config.username, self._password or None)
         if self._config.tls:
             self._set_tls(client)
-        client.reconnect_delay_set(min_delay=1, max_delay=60)
+        # Retry often enough that a command queued while the broker was away is still younger
+        # than command_ttl_s when it comes back (paho doubles the delay up to max_delay).
+        client.reconnect_delay_set(min_delay=1, max_delay=_retry_cap_s(self._config.command_ttl_s))
         client.on_connect = self._guard("on_connect", self._on_connect)
         client.on_disconnect = self._guard("on_disconnect", self._on_disconnect)
         client.on_connect_fail = self._guard("on_connect_fail", self._on_connect_fail)
