@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from . import __version__
 from .errors import EX_USAGE, HearthError
@@ -86,16 +87,32 @@ def _parser() -> argparse.ArgumentParser:
 _NETWORKED = frozenset({"run", "ask"})
 
 
+_PRIORITY: Final = {"DEBUG": 7, "INFO": 6, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
+
+
+class _LineFormatter(logging.Formatter):
+    """One line per record, level first. Under systemd (``$JOURNAL_STREAM``) each line also
+    starts with its syslog priority, ``<6>`` for info, so journald files it at that level."""
+
+    def __init__(self, journald: bool) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self._journald = journald
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record).replace("\n", " | ")
+        if self._journald:
+            return f"<{_PRIORITY.get(record.levelname, 6)}>{line}"
+        return line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .privacy import go_offline
 
     go_offline()  # before any model library is imported: they read the switches at import
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LineFormatter(journald=bool(os.environ.get("JOURNAL_STREAM"))))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
     for noisy in ("faster_whisper", "httpx", "piper"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

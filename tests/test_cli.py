@@ -166,3 +166,11 @@ def test_doctor_reports_a_microphone_that_fails_instead_of_waiting_for_it(
         line = next(x for x in result.stdout.splitlines() if "microphone" in x)
         assert line.startswith("FAIL microphone") and why in line, result.stdout
         assert result.returncode == 1
+
+
+def test_under_systemd_each_log_line_carries_its_priority() -> None:
+    env = {**os.environ, "JOURNAL_STREAM": "8:12345"}
+    lines = run_hearth("-v", "models", "list", env=env).stderr.splitlines()
+    assert lines and all(line.startswith("<7>DEBUG ") for line in lines), lines
+    plain = run_hearth("-v", "models", "list").stderr.splitlines()
+    assert plain and all(line.startswith("DEBUG ") for line in plain), plain
