@@ -49,6 +49,16 @@ def list_devices() -> list[dict[str, Any]]:
     return [dict(d) for d in sd.query_devices()]
 
 
+def _find(sounddevice: Any, device: str | int | None, kind: str, missing: Exception) -> Any:
+    """``(module, device info)`` for the ``kind`` ("input"/"output") device; ``missing`` is
+    raised if there is none. ``sounddevice`` replaces the real module (tests)."""
+    sd = sounddevice if sounddevice is not None else _sounddevice()
+    try:
+        return sd, sd.query_devices(device, kind=kind)
+    except (ValueError, sd.PortAudioError):
+        raise missing from None
+
+
 class _Signal(Enum):
     """What the microphone's queue carries besides audio."""
 
@@ -83,16 +93,17 @@ class MicrophoneSource:
         on_health: HealthCallback | None = None,
         sounddevice: Any = None,
     ) -> None:
-        sd = sounddevice if sounddevice is not None else _sounddevice()
-        try:
-            info = sd.query_devices(device, kind="input")
-        except (ValueError, sd.PortAudioError):
-            what = f"input device {device!r}" if device is not None else "no microphone found"
-            raise DeviceMissingError(
+        what = f"input device {device!r}" if device is not None else "no microphone found"
+        sd, info = _find(
+            sounddevice,
+            device,
+            "input",
+            DeviceMissingError(
                 "no_microphone",
                 f"{what}: use --input FILE.wav (or --input - for raw PCM on stdin) and "
                 "see `hearth devices` for the devices present",
-            ) from None
+            ),
+        )
         self._sd = sd
         self._device = device
         self.device_name = str(info["name"])
@@ -257,14 +268,14 @@ class SpeakerSink:
         on_health: HealthCallback | None = None,
         sounddevice: Any = None,
     ) -> None:
-        sd = sounddevice if sounddevice is not None else _sounddevice()
-        try:
-            info = sd.query_devices(device, kind="output")
-        except (ValueError, sd.PortAudioError):
-            raise DeviceMissingError(
-                "no_speaker",
-                "no speaker found: use --output FILE.wav and see `hearth devices`",
-            ) from None
+        sd, info = _find(
+            sounddevice,
+            device,
+            "output",
+            DeviceMissingError(
+                "no_speaker", "no speaker found: use --output FILE.wav and see `hearth devices`"
+            ),
+        )
         self._sd = sd
         self._device = device
         self.device_name = str(info["name"])
