@@ -13,9 +13,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Final, Generic, TypeVar
+from typing import Final, TypeVar
 
-__all__ = ["TimedOut", "Waiter", "stream_within"]
+__all__ = ["TimedOut", "call_within", "stream_within"]
 
 T = TypeVar("T")
 
@@ -26,47 +26,21 @@ class TimedOut(Exception):
     """The deadline passed before the model had anything to give."""
 
 
-class Waiter(Generic[T]):
-    """Runs ``work`` in a helper thread; :meth:`result` waits for it, with a cue and a deadline."""
-
-    def __init__(self, work: Callable[[], T], name: str = "hearth-llm") -> None:
-        self._box: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, args=(work,), name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self, work: Callable[[], T]) -> None:
-        try:
-            self._box.put((True, work()))
-        except BaseException as err:  # handed to the waiting thread, raised there
-            self._box.put((False, err))
-
-    def result(self, deadline_s: float, cue_s: float, on_cue: Callable[[], None]) -> T:
-        """The work's result; its exception is raised here. :class:`TimedOut` after
-        ``deadline_s`` seconds; ``on_cue()`` once after ``cue_s`` seconds (0: never)."""
-        started = time.monotonic()
-        cued = cue_s <= 0
-        while True:
-            now = time.monotonic() - started
-            wait_s = deadline_s - now if cued else min(cue_s, deadline_s) - now
-            try:
-                ok, value = self._box.get(timeout=max(0.0, wait_s))
-            except queue.Empty:
-                if time.monotonic() - started >= deadline_s:
-                    raise TimedOut from None
-                cued = True
-                on_cue()
-                continue
-            if ok:
-                return value  # type: ignore[return-value]
-            raise value  # type: ignore[misc]
+def call_within(
+    work: Callable[[], T], deadline_s: float, cue_s: float, on_cue: Callable[[], None]
+) -> T:
+    """``work()``'s result, computed in a helper thread; its exception is raised here.
+    ``on_cue()`` once after ``cue_s`` seconds (0: never); :class:`TimedOut` after
+    ``deadline_s``."""
+    return next(stream_within(lambda: iter([work()]), deadline_s, cue_s, on_cue))
 
 
 def stream_within(
-    pieces: Callable[[], Iterator[str]],
+    pieces: Callable[[], Iterator[T]],
     deadline_s: float,
     cue_s: float,
     on_cue: Callable[[], None],
-) -> Iterator[str]:
+) -> Iterator[T]:
     """The pieces ``pieces()`` yields, produced in a helper thread. ``on_cue()`` once if the
     first piece takes longer than ``cue_s``; :class:`TimedOut` if none came within
     ``deadline_s``; after that the stream simply ends at the deadline."""
@@ -107,6 +81,6 @@ def stream_within(
             if isinstance(item, BaseException):
                 raise item
             got_any = True
-            yield str(item)
+            yield item  # type: ignore[misc]
     finally:
         stop.set()

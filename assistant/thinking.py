@@ -20,7 +20,7 @@ from .devices import Home
 from .entities import EntityRegistry
 from .errors import RouterError
 from .events import EventBus, IntentMatched, ModelConsulted
-from .patience import TimedOut, Waiter, stream_within
+from .patience import TimedOut, call_within, stream_within
 from .policy import grounded
 from .profiles import Profiles
 from .router import RouteResult
@@ -81,8 +81,11 @@ class ModelLayers:
         started, cpu = time.perf_counter(), time.process_time()
         llm, catalog = self.llm, self._tool_catalog()
         try:
-            route = Waiter(lambda: llm.decide(text, catalog, recent)).result(
-                self.config.llm.timeout_s, self.config.llm.thinking_cue_s, self._cue(record)
+            route = call_within(
+                lambda: llm.decide(text, catalog, recent),
+                self.config.llm.timeout_s,
+                self.config.llm.thinking_cue_s,
+                self._cue(record),
             )
         except TimedOut:
             record.add_cpu("llm", cpu)

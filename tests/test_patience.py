@@ -15,12 +15,12 @@ from assistant.config import Config
 from assistant.daemon import build_pipeline
 from assistant.events import Event, EventBus
 from assistant.mqtt import MemoryPublisher
-from assistant.patience import TimedOut, Waiter, stream_within
+from assistant.patience import TimedOut, call_within, stream_within
 
 
 def test_a_quick_result_comes_back_without_a_cue() -> None:
     cues: list[int] = []
-    assert Waiter(lambda: 42).result(5.0, 1.0, lambda: cues.append(1)) == 42
+    assert call_within(lambda: 42, 5.0, 1.0, lambda: cues.append(1)) == 42
     assert cues == []
 
 
@@ -29,7 +29,7 @@ def test_the_work_s_own_error_is_raised_in_the_waiting_thread() -> None:
         raise ValueError("broken model")
 
     with pytest.raises(ValueError, match="broken model"):
-        Waiter(fail).result(5.0, 1.0, lambda: None)
+        call_within(fail, 5.0, 1.0, lambda: None)
 
 
 def test_a_stuck_call_is_cued_once_then_abandoned() -> None:
@@ -43,7 +43,7 @@ def test_a_stuck_call_is_cued_once_then_abandoned() -> None:
 
     cues: list[int] = []
     with pytest.raises(TimedOut):
-        Waiter(stuck).result(0.4, 0.1, lambda: cues.append(1))
+        call_within(stuck, 0.4, 0.1, lambda: cues.append(1))
     assert cues == [1]
     assert not finished.is_set()  # the turn moved on while the call was still stuck
     release.set()
