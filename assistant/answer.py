@@ -119,11 +119,8 @@ class Responder(ModelLayers):
     def stop(self) -> None:
         """Shut down gracefully: stop listening and speaking, but let the turn in progress
         publish its actions."""
-        self.stopping.set()
-        self._cancelled.set()
-        stop = getattr(self.sink, "cancel", None)
-        if callable(stop):
-            stop()
+        self.stopping.set()  # set first: a cancelled turn that is stopping still acts
+        self.cancel()
 
     def announce(self, text: str) -> None:
         """A skill speaks on its own (a timer rings): an event, and speech where there is audio."""
