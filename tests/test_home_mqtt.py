@@ -228,7 +228,8 @@ def test_cmd_api_and_a_broker_restart(tmp_path: Path, home_broker: Broker) -> No
         daemon.say(utterance("Hey Jarvis.", 0.5, "Turn off the coffee maker.", 1.0))
         daemon.wait_line("queued=True", after=mark)
         home_broker.start()
-        assert recorder.wait_for("cmnd/tasmota_1A2B3C/POWER", 2, timeout_s=30) == ["ON", "OFF"]
+        delivered = recorder.wait_for("cmnd/tasmota_1A2B3C/POWER", 2, timeout_s=30)
+        assert delivered == ["ON", "OFF"], "\n".join(daemon.lines[mark:])
 
         # gone longer than the TTL: the command is dropped, never fired late
         home_broker.stop()
