@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from . import __version__
 from .errors import EX_USAGE, HearthError
-from .lifecycle import Shutdown
+from .service.signals import Shutdown
 
 __all__ = ["main"]
 
@@ -106,7 +106,7 @@ class _LineFormatter(logging.Formatter):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .privacy import go_offline
+    from .service.privacy import go_offline
 
     go_offline()  # before any model library is imported: they read the switches at import
     args = _parser().parse_args(argv)
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command in _NETWORKED:
-            from .privacy import enforce
+            from .service.privacy import enforce
 
             enforce(_config(args))
         return int(_COMMANDS[args.command](args) or 0)
@@ -139,17 +139,17 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .service import serve
+    from .service.daemon import serve
 
     return serve(args.config, args.input, args.output)
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .commands import CommandError, command_text
-    from .daemon import build_pipeline, log_events, make_home
+    from .assemble import build_pipeline, log_events, make_home
     from .events import EventBus
-    from .mqtt import MqttLink
-    from .report import start_recording
+    from .journal.report import start_recording
+    from .mqtt.commands import CommandError, command_text
+    from .mqtt.link import MqttLink
 
     if not " ".join(args.text).strip():
         print(
@@ -192,9 +192,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_say(args: argparse.Namespace) -> int:
-    from .audio import SpeakerSink, WavFileSink
     from .models import resolve_tts
-    from .tts import PiperTextToSpeech
+    from .voice.audio import SpeakerSink, WavFileSink
+    from .voice.tts import PiperTextToSpeech
 
     config = _config(args)
     tts = PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
@@ -214,9 +214,9 @@ def _cmd_say(args: argparse.Namespace) -> int:
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
-    from .audio import read_wav_16k
     from .models import resolve_stt
-    from .stt import WhisperSpeechToText
+    from .voice.audio import read_wav_16k
+    from .voice.stt import WhisperSpeechToText
 
     config = _config(args)
     audio = read_wav_16k(args.wav)
@@ -227,7 +227,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:
-    from .audio import list_devices
+    from .voice.audio import list_devices
 
     devices = list_devices()
     if not devices:
@@ -303,7 +303,7 @@ def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from .doctor import run_checks
+    from .tools.doctor import run_checks
 
     checks = run_checks(_config(args), skip_audio=args.no_audio)
     for check in checks:
@@ -312,7 +312,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import print_table, run_bench
+    from .tools.bench import print_table, run_bench
 
     if args.runs < 1:
         print("hearth: --runs must be at least 1", file=sys.stderr)
@@ -326,8 +326,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from .explain import history_line
-    from .journal_store import JournalStore
+    from .journal.explain import history_line
+    from .journal.store import JournalStore
 
     if args.limit < 1:
         print("hearth: --limit must be at least 1", file=sys.stderr)
@@ -348,8 +348,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import explain
-    from .journal_store import JournalStore
+    from .journal.explain import explain
+    from .journal.store import JournalStore
 
     config = _config(args)
     store = JournalStore.read(config)
@@ -368,8 +368,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .journal_store import JournalStore
-    from .report import report_lines
+    from .journal.report import report_lines
+    from .journal.store import JournalStore
 
     if not 1 <= args.days <= 3650:
         print("hearth: --days must be between 1 and 3650", file=sys.stderr)

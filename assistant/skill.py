@@ -1,7 +1,8 @@
 """The skill plug-in API: a skill names the intents it handles, its risk, and a ``run``.
 
 A skill decides what to say and which home actions to take; it never touches MQTT. The pipeline
-validates each :class:`~assistant.entities.Action` against the entity registry and publishes it.
+validates each :class:`~assistant.home.entities.Action` against the entity registry and
+publishes it.
 
 To add a skill, put a module in ``skills/`` that defines ``SKILLS`` (a sequence of objects that
 satisfy :class:`Skill`), and, for a new phrasing, a sentence template for its intent.
@@ -20,9 +21,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from .devices import EntityState
-from .entities import Action, EntityRegistry
 from .errors import ConfigError
+from .home.entities import Action, EntityRegistry
+from .home.home import EntityState
 
 __all__ = [
     "ENTITY",

@@ -12,10 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from router_table import ENTITIES, TABLE, matches
 
+from assistant.assemble import build_pipeline
 from assistant.config import Config
-from assistant.daemon import build_pipeline
 from assistant.events import EventBus
-from assistant.mqtt import MemoryPublisher
+from assistant.mqtt.link import MemoryPublisher
 
 
 def main() -> None:

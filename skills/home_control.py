@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.entities import Action, Entity
+from assistant.home.entities import Action, Entity
 from assistant.skill import ENTITY, Risk, SkillCall, SkillContext, SkillResult, Tool
-from assistant.toolcall import AREA
+from assistant.understanding.tools import AREA
 
 _PLURAL = {"light": "lights", "switch": "switches", "fan": "fans", "cover": "covers"}
 
@@ -85,7 +85,7 @@ class HomeControlSkill:
         "open, close and position covers, lock doors, set a thermostat, activate scenes."
     )
     intents = tuple(_DOMAINS)
-    risk = Risk.SAFE  # unlocking and opening garage doors are held back by assistant.policy
+    risk = Risk.SAFE  # unlocking and opening garage doors are held back by assistant.home.policy
     tools: tuple[Tool, ...] = (
         Tool(
             "HassTurnOn",

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
-from assistant.devices import EntityState
-from assistant.entities import Entity
+from assistant.home.entities import Entity
+from assistant.home.home import EntityState
 from assistant.skill import ENTITY, Risk, SkillCall, SkillContext, SkillResult, Tool
-from assistant.toolcall import AREA
+from assistant.understanding.tools import AREA
 
 _SPOKEN = {
     "on": "on",

@@ -41,7 +41,7 @@ def _probe(stage: str, audio: np.ndarray) -> str:
     from assistant import config, models
 
     if stage == "wake":
-        from assistant.wake import OpenWakeWordDetector
+        from assistant.voice.wake import OpenWakeWordDetector
 
         detector = OpenWakeWordDetector(models.resolve_wake("hey_jarvis"))
         detector.load()
@@ -49,7 +49,7 @@ def _probe(stage: str, audio: np.ndarray) -> str:
         assert best > 0.5, f"wake score only {best:.2f}"
         return f"score={best:.2f}"
     if stage == "vad":
-        from assistant.vad import SileroVad
+        from assistant.voice.endpoint import SileroVad
 
         vad = SileroVad(models.resolve_vad())
         vad.load()
@@ -57,7 +57,7 @@ def _probe(stage: str, audio: np.ndarray) -> str:
         assert best > 0.5, f"speech probability only {best:.2f}"
         return f"speech={best:.2f}"
     if stage == "stt":
-        from assistant.stt import WhisperSpeechToText
+        from assistant.voice.stt import WhisperSpeechToText
 
         stt = WhisperSpeechToText(models.resolve_stt("tiny.en"), config.SttConfig(), "en")
         stt.load()
@@ -65,14 +65,14 @@ def _probe(stage: str, audio: np.ndarray) -> str:
         assert "kitchen" in text.lower(), f"heard {text!r}"
         return f"text={text!r}"
     if stage == "llm":
-        from assistant.llm import LlamaCppModel
+        from assistant.understanding.language_model import LlamaCppModel
 
         llm = LlamaCppModel(models.resolve_llm("smollm2-135m"), config.LlmConfig())
         llm.load()
         text = "".join(llm.stream([{"role": "user", "content": "Name a colour."}], 12, 60.0))
         assert text.strip(), "no text generated"
         return f"text={text.strip()[:30]!r}"
-    from assistant.tts import PiperTextToSpeech
+    from assistant.voice.tts import PiperTextToSpeech
 
     tts = PiperTextToSpeech(models.resolve_tts("en_US-joe-medium"), config.TtsConfig())
     tts.load()

@@ -12,7 +12,7 @@ import soxr
 
 from assistant.config import TtsConfig
 from assistant.models import resolve_tts
-from assistant.tts import PiperTextToSpeech
+from assistant.voice.tts import PiperTextToSpeech
 
 RATE_HZ = 16000
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from router_table import ENTITIES, TABLE, matches
 
+from assistant.assemble import build_pipeline
 from assistant.config import Config
-from assistant.daemon import build_pipeline
 from assistant.events import EventBus
-from assistant.mqtt import MemoryPublisher
+from assistant.mqtt.link import MemoryPublisher
 
 
 def test_table_has_sixty_phrasings() -> None:

@@ -10,8 +10,14 @@ import numpy as np
 import pytest
 from speech import write_wav
 
-from assistant.audio import FRAME_SAMPLES, PcmStreamSource, WavFileSink, WavFileSource, read_wav_16k
 from assistant.errors import AudioError
+from assistant.voice.audio import (
+    FRAME_SAMPLES,
+    PcmStreamSource,
+    WavFileSink,
+    WavFileSource,
+    read_wav_16k,
+)
 
 
 def tone(rate_hz: int, seconds: float, freq_hz: float = 440.0) -> np.ndarray:

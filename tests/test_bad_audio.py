@@ -29,15 +29,21 @@ import soxr
 from conftest import free_port, run_hearth
 from speech import say, utterance, write_wav
 
-from assistant.audio import FRAME_MS, FRAME_SAMPLES, MemorySink, PcmStreamSource, WavFileSource
-from assistant.commands import Listen
+from assistant.assemble import build_pipeline
 from assistant.config import Config
-from assistant.daemon import build_pipeline
 from assistant.errors import AudioError
 from assistant.events import EndReason, Event, EventBus, SpeechEnded, TurnFinished
-from assistant.mqtt import MemoryPublisher
-from assistant.pipeline import Pipeline
-from assistant.wake import WakeGate
+from assistant.mqtt.commands import Listen
+from assistant.mqtt.link import MemoryPublisher
+from assistant.turn.pipeline import Pipeline
+from assistant.voice.audio import (
+    FRAME_MS,
+    FRAME_SAMPLES,
+    MemorySink,
+    PcmStreamSource,
+    WavFileSource,
+)
+from assistant.voice.wake import WakeGate
 
 RATE_HZ = 16000
 FRAMES_PER_MINUTE = 60_000 // FRAME_MS
@@ -361,7 +367,7 @@ def test_lying_header_reads_what_is_there(
     audio = utterance(1.0, *COMMAND, 2.0)
     path = tmp_path / "lying.wav"
     path.write_bytes(wav_bytes(audio, data_size=promised_bytes or len(audio) * 2 + 3))
-    with caplog.at_level(logging.WARNING, logger="assistant.audio"):
+    with caplog.at_level(logging.WARNING, logger="assistant.voice.audio"):
         outcome = run(chain, WavFileSource(path))
     assert outcome.payloads == [(LIGHT_TOPIC, '{"state":"ON"}')]
     assert any("the header promises" in r.getMessage() for r in caplog.records)

@@ -22,8 +22,8 @@ import pytest
 from conftest import Broker, Recorder, run_hearth, write_config
 from daemon import Daemon
 
-from assistant.answer import SORRY
-from assistant.commands import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS
+from assistant.mqtt.commands import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS
+from assistant.turn.answer import SORRY
 
 DEVICE_TOPICS = (
     "zigbee2mqtt/kitchen_light/set",

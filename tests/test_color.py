@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from assistant.color import rgb_to_hs, rgb_to_xy
 from assistant.config import EntityConfig
-from assistant.discovery import Discovered, parse_discovery
-from assistant.entities import Action, Entity, EntityRegistry, build_messages
 from assistant.errors import ActionError
-from assistant.router import TemplateRouter
+from assistant.home.color import rgb_to_hs, rgb_to_xy
+from assistant.home.discovery import Discovered, parse_discovery
+from assistant.home.entities import Action, Entity, EntityRegistry, build_messages
 from assistant.skill import SkillCall, SkillContext, load_builtin_skills
+from assistant.understanding.templates import TemplateRouter
 
 
 def light(**fields: Any) -> Entity:

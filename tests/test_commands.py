@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.commands import (
+from assistant.mqtt.commands import (
     MAX_PAYLOAD_BYTES,
     Ask,
     Cancel,

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from assistant.answer import Responder
+from assistant.assemble import build_pipeline
 from assistant.config import Config
-from assistant.daemon import build_pipeline
 from assistant.events import Event, EventBus
-from assistant.mqtt import MemoryPublisher
+from assistant.mqtt.link import MemoryPublisher
+from assistant.turn.answer import Responder
 
 ENTITIES = [
     {
@@ -154,8 +154,8 @@ def test_a_broken_user_skill_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_grounding_of_a_model_call() -> None:
-    from assistant.entities import EntityRegistry
-    from assistant.policy import grounded
+    from assistant.home.entities import EntityRegistry
+    from assistant.home.policy import grounded
 
     registry = EntityRegistry.from_config(Config.model_validate({"entities": ENTITIES}).entities)
     light = "light.kitchen_light"

@@ -10,7 +10,8 @@ from discovery_fixtures import FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.discovery import (
+from assistant.errors import ActionError
+from assistant.home.discovery import (
     ABBREVIATIONS,
     MAX_PAYLOAD_BYTES,
     Discovered,
@@ -18,8 +19,7 @@ from assistant.discovery import (
     Removed,
     parse_discovery,
 )
-from assistant.entities import SERVICES, Action, Entity, MqttMessage, build_messages
-from assistant.errors import ActionError
+from assistant.home.entities import SERVICES, Action, Entity, MqttMessage, build_messages
 
 
 def discover(topic: str, payload: dict[str, Any] | bytes, prefix: str = "homeassistant") -> Entity:

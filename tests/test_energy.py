@@ -13,7 +13,7 @@ import pytest
 from conftest import Broker, Recorder, run_hearth, write_config
 
 from assistant.config import EnergyConfig
-from assistant.energy import (
+from assistant.journal.energy import (
     CloudUsage,
     EnergyMeter,
     EnergyMethod,

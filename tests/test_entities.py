@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from assistant.config import EntityConfig
-from assistant.entities import (
+from assistant.errors import ActionError
+from assistant.home.entities import (
     SERVICES,
     Action,
     Entity,
@@ -19,7 +20,6 @@ from assistant.entities import (
     MqttMessage,
     build_messages,
 )
-from assistant.errors import ActionError
 
 
 def entity(**fields: Any) -> Entity:

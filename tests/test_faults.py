@@ -30,12 +30,12 @@ from conftest import Broker, Recorder, write_config
 from hearth_process import HearthProcess
 from speech import say, utterance
 
-from assistant.audio import FRAME_SAMPLES, MicrophoneSource
+from assistant.assemble import build_pipeline
 from assistant.config import Config
-from assistant.daemon import build_pipeline
 from assistant.events import Event, EventBus, TurnFailed
-from assistant.mqtt import MemoryPublisher
-from assistant.supervise import Backoff, Health, HealthBoard
+from assistant.mqtt.link import MemoryPublisher
+from assistant.voice.audio import FRAME_SAMPLES, MicrophoneSource
+from assistant.voice.supervise import Backoff, Health, HealthBoard
 
 FAKES = Path(__file__).parent / "fakes"
 _fake_ids = itertools.count()

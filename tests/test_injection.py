@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Responder
+from assistant.assemble import build_pipeline
 from assistant.config import Config
-from assistant.daemon import build_pipeline
 from assistant.events import EventBus
-from assistant.mqtt import MemoryPublisher
+from assistant.mqtt.link import MemoryPublisher
+from assistant.turn.answer import Responder
 
 ENTITIES = [
     {

@@ -15,9 +15,9 @@ import pytest
 from conftest import ENTITIES_TOML, Broker, Recorder, run_hearth, write_config
 from speech import utterance, write_wav
 
+from assistant.assemble import build_pipeline, make_home
 from assistant.cli import main
 from assistant.config import Config, parse_config
-from assistant.daemon import build_pipeline, make_home
 from assistant.events import (
     Event,
     EventBus,
@@ -28,10 +28,10 @@ from assistant.events import (
     TurnFinished,
     WakeDetected,
 )
-from assistant.journal import Journal
-from assistant.journal_store import DayTotals, JournalStore
-from assistant.mqtt import MemoryPublisher
-from assistant.report import start_recording
+from assistant.journal.recorder import Journal
+from assistant.journal.report import start_recording
+from assistant.journal.store import DayTotals, JournalStore
+from assistant.mqtt.link import MemoryPublisher
 
 
 def _config(tmp_path: Path, extra: str = "") -> Config:

@@ -15,11 +15,11 @@ from test_router import ENTITIES
 
 from assistant.config import Config, LlmConfig
 from assistant.errors import ModelError, RouterError, ToolCallError
-from assistant.llm import LlamaCppModel
-from assistant.llm_router import LlmRouter
 from assistant.models import resolve_llm, resolved_models
 from assistant.skill import load_builtin_skills
-from assistant.toolcall import ToolCall, ToolCatalog, parse_tool_call
+from assistant.understanding.language_model import LlamaCppModel
+from assistant.understanding.model_router import LlmRouter
+from assistant.understanding.tools import ToolCall, ToolCatalog, parse_tool_call
 
 TOOLS = [tool for skill in load_builtin_skills() for tool in getattr(skill, "tools", ())]
 CATALOG = ToolCatalog.build(TOOLS, ENTITIES)

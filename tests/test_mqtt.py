@@ -12,10 +12,10 @@ import pytest
 from conftest import HEARTH, Broker, Recorder, free_port, run_hearth, write_config
 
 from assistant.config import MqttConfig
-from assistant.entities import Action, MqttMessage
 from assistant.errors import ActionError, ConfigError
 from assistant.events import AssistantState, StateChanged, TurnFailed
-from assistant.mqtt import MqttLink
+from assistant.home.entities import Action, MqttMessage
+from assistant.mqtt.link import MqttLink
 
 
 def test_link_publishes_availability_state_and_actions(broker: Broker, recorder: Recorder) -> None:
@@ -143,8 +143,8 @@ def test_sigterm_stops_cleanly_and_says_offline(
 def test_another_hearths_announcement_is_not_a_device() -> None:
     from types import SimpleNamespace
 
-    from assistant.devices import Home
-    from assistant.homeassistant import discovery_messages
+    from assistant.home.home import Home
+    from assistant.mqtt.announce import discovery_messages
 
     home = Home()
     link = MqttLink(MqttConfig(), "kitchen", home=home)

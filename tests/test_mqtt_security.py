@@ -11,8 +11,8 @@ import pytest
 from conftest import free_port, run_hearth
 
 from assistant.config import MqttConfig
-from assistant.entities import MqttMessage
-from assistant.mqtt import MqttLink
+from assistant.home.entities import MqttMessage
+from assistant.mqtt.link import MqttLink
 
 
 def _openssl(*args: str, cwd: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import HEARTH, Broker, write_config
 
-from assistant.notify import Notifier, Watchdog
+from assistant.service.notify import Notifier, Watchdog
 
 
 def listen(path: Path) -> socket.socket:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import STILL_THINKING, TOO_SLOW, Responder
+from assistant.assemble import build_pipeline
 from assistant.config import Config
-from assistant.daemon import build_pipeline
 from assistant.events import Event, EventBus
-from assistant.mqtt import MemoryPublisher
-from assistant.patience import TimedOut, call_within, stream_within
+from assistant.mqtt.link import MemoryPublisher
+from assistant.turn.answer import STILL_THINKING, TOO_SLOW, Responder
+from assistant.understanding.patience import TimedOut, call_within, stream_within
 
 
 def test_a_quick_result_comes_back_without_a_cue() -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 from speech import utterance
 
-from assistant.audio import ArraySource, MemorySink
+from assistant.assemble import Loaded, build_pipeline
 from assistant.config import Config, EntityConfig, VadConfig
-from assistant.daemon import Loaded, build_pipeline
-from assistant.entities import MqttMessage
 from assistant.errors import ActionError
 from assistant.events import (
     AssistantState,
@@ -19,7 +17,9 @@ from assistant.events import (
     TurnFinished,
     event_to_json,
 )
-from assistant.mqtt import Delivery, MemoryPublisher
+from assistant.home.entities import MqttMessage
+from assistant.mqtt.link import Delivery, MemoryPublisher
+from assistant.voice.audio import ArraySource, MemorySink
 
 LIGHT = EntityConfig.model_validate(
     {
@@ -153,7 +153,7 @@ class PacedSource(ArraySource):
 
 
 def test_a_timer_rings_through_the_audio_loop(tmp_path: object) -> None:
-    from assistant.commands import Ask
+    from assistant.mqtt.commands import Ask
 
     loaded, events, _ = build()
     pipeline = loaded.pipeline

@@ -15,9 +15,9 @@ import pytest
 from conftest import Broker, Recorder, run_hearth, write_config
 
 from assistant.config import Config, parse_config
-from assistant.doctor import privacy_checks
 from assistant.errors import ConfigError
-from assistant.privacy import OFFLINE_ENVIRONMENT, Rules, check_host, go_offline
+from assistant.service.privacy import OFFLINE_ENVIRONMENT, Rules, check_host, go_offline
+from assistant.tools.doctor import privacy_checks
 
 DEFAULTS = Rules.parse(Config().privacy.allowed_hosts)
 
@@ -141,7 +141,7 @@ def test_a_model_name_that_needs_a_download_is_refused(tmp_path: Path) -> None:
 
 _GUARD = """
 import socket, sys
-from assistant.privacy import Rules, guard_connections
+from assistant.service.privacy import Rules, guard_connections
 guard_connections(Rules.parse(["127.0.0.1/32"]))
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5).close()
 try:

@@ -8,9 +8,9 @@ import json
 import pytest
 from conftest import Broker, free_port, run_hearth
 
-from assistant.bench import _broker_attempt, _process_age_s
 from assistant.config import parse_config
-from assistant.recommend import (
+from assistant.tools.bench import _broker_attempt, _process_age_s
+from assistant.tools.recommend import (
     LANGUAGE_MODELS,
     TARGET_ANSWER_MS,
     TARGET_COMMAND_MS,

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from assistant.config import EntityConfig
-from assistant.entities import EntityRegistry
 from assistant.errors import ConfigError
-from assistant.router import TemplateRouter
+from assistant.home.entities import EntityRegistry
 from assistant.skill import Risk, SkillCall, SkillContext, SkillRegistry, load_builtin_skills
+from assistant.understanding.templates import TemplateRouter
 
 ENTITIES = EntityRegistry.from_config(
     EntityConfig.model_validate(e)

@@ -17,9 +17,8 @@ from hypothesis import strategies as st
 
 import skills
 from assistant.config import EntityConfig
-from assistant.devices import Home
-from assistant.entities import Entity, EntityRegistry
-from assistant.router import TemplateRouter
+from assistant.home.entities import Entity, EntityRegistry
+from assistant.home.home import Home
 from assistant.skill import (
     Risk,
     SkillCall,
@@ -27,6 +26,7 @@ from assistant.skill import (
     SkillResult,
     load_builtin_skills,
 )
+from assistant.understanding.templates import TemplateRouter
 from skills.help import HelpSkill
 from skills.lists import FILE_NAME, ListSkill
 from skills.timers import TimerSkill

@@ -25,7 +25,7 @@ from conftest import Broker, Recorder, free_port, write_config
 from hearth_process import HearthProcess
 from speech import utterance
 
-from assistant.audio import FRAME_SAMPLES
+from assistant.voice.audio import FRAME_SAMPLES
 
 FULL_TURNS = 300
 SHORT_TURNS = 20

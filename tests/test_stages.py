@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from speech import say, silence, utterance
 
-from assistant.audio import FRAME_SAMPLES
 from assistant.config import SttConfig, TtsConfig, VadConfig, WakeConfig
 from assistant.errors import ModelError
 from assistant.events import EndReason
 from assistant.models import resolve_stt, resolve_tts, resolve_vad, resolve_wake
-from assistant.stt import WhisperSpeechToText, strip_wake_phrase
-from assistant.tts import PiperTextToSpeech
-from assistant.vad import Endpointer, SileroVad
-from assistant.wake import OpenWakeWordDetector, WakeGate
+from assistant.voice.audio import FRAME_SAMPLES
+from assistant.voice.endpoint import Endpointer, SileroVad
+from assistant.voice.stt import WhisperSpeechToText, strip_wake_phrase
+from assistant.voice.tts import PiperTextToSpeech
+from assistant.voice.wake import OpenWakeWordDetector, WakeGate
 
 
 def frames(audio: np.ndarray) -> list[np.ndarray]:

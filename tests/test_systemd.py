@@ -28,7 +28,7 @@ from speech import read_wav, utterance, write_wav
 
 from assistant.config import MqttConfig
 from assistant.errors import EX_CONFIG
-from assistant.mqtt import CREDENTIAL, password_path
+from assistant.mqtt.link import CREDENTIAL, password_path
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "systemd" / "hearth.service"

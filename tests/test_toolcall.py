@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from test_router import ENTITIES
 
 from assistant.config import EntityConfig, LlmConfig
-from assistant.entities import EntityRegistry
 from assistant.errors import ConfigError, RouterError, ToolCallError
-from assistant.llm_router import LlmRouter, split_sentences
-from assistant.router import TemplateRouter
+from assistant.home.entities import EntityRegistry
 from assistant.skill import SkillCall, SkillContext, Tool, load_builtin_skills
-from assistant.toolcall import NoToolCall, ToolCall, ToolCatalog, parse_tool_call
+from assistant.understanding.model_router import LlmRouter, split_sentences
+from assistant.understanding.templates import TemplateRouter
+from assistant.understanding.tools import NoToolCall, ToolCall, ToolCatalog, parse_tool_call
 from skills.clock import ClockSkill
 from skills.home_control import HomeControlSkill
 from skills.state import StateSkill

@@ -1,0 +1,169 @@
+"""``hearth run``: the daemon's life from start to stop.
+
+Start the broker link, load the models, open the audio, tell systemd it is ready, and run the
+pipeline until the input ends or a signal stops it; then say STOPPING, close the audio and
+publish ``offline``. SIGHUP reloads the configuration between frames
+(:mod:`assistant.service.reload`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from ..config import load_config
+from ..errors import HearthError
+from ..journal.report import start_recording
+from .notify import Notifier, Watchdog
+from .signals import Shutdown, Signals
+
+__all__ = ["serve"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def serve(config_path: str | None, input_path: str | None, output_path: str | None) -> int:
+    """``hearth run``: the microphone (or ``input_path``: a WAV, or ``-`` for raw PCM on
+    standard input) until it ends or a signal stops it; the speaker or ``output_path``."""
+    from ..assemble import build_pipeline, log_events, make_home
+    from ..errors import DeviceMissingError
+    from ..events import EventBus
+    from ..mqtt.link import MqttLink
+    from ..voice.audio import (
+        MicrophoneSource,
+        PcmStreamSource,
+        SpeakerSink,
+        WavFileSink,
+        WavFileSource,
+    )
+    from ..voice.supervise import HealthBoard
+
+    signals = Signals()  # SIGTERM before the models are loaded: stop at once
+    config = load_config(config_path)[0]
+    bus = EventBus()
+    bus.subscribe(log_events)
+    health = HealthBoard(bus.emit)  # the microphone's and the speaker's supervised loops
+    source: Any
+    if input_path == "-":
+        source = PcmStreamSource(sys.stdin.buffer)
+    elif input_path:
+        source = WavFileSource(input_path)
+    else:
+        source = MicrophoneSource(config.audio.input_device, on_health=health.report)
+    home = make_home(config)
+    link = MqttLink(config.mqtt, config.assistant.node_id, home=home, emit=bus.emit)
+    bus.subscribe(link.on_event)
+    link.start()
+    sink: Any = None
+    notifier = Notifier()
+    watchdog: Watchdog | None = None
+    recording: Any = None
+    try:
+        loaded = build_pipeline(config, bus=bus, publisher=link, listen=True, speak=True, home=home)
+        pipeline = loaded.pipeline
+        recording = start_recording(config, bus, link, pipeline)
+        signals.pipeline = pipeline
+        signals.reload = lambda: pipeline.call_soon(lambda: _reload(config_path, pipeline))
+        link.on_command = pipeline.submit
+        assert pipeline.tts is not None
+        if output_path:
+            sink = WavFileSink(output_path, pipeline.tts.sample_rate_hz)
+        else:
+            try:
+                sink = SpeakerSink(
+                    config.audio.output_device,
+                    pipeline.tts.sample_rate_hz,
+                    on_health=health.report,
+                )
+            except DeviceMissingError as err:
+                _LOGGER.warning("%s; replies are published as text only", err.message)
+        pipeline.sink = sink
+        if link.wait_first_attempt(5.0):
+            link.sync(2.0)  # retained discovery first, so the model's prompt lists the devices
+        else:
+            _LOGGER.warning(
+                "broker %s:%s not reachable yet; retrying in the background",
+                config.mqtt.host,
+                config.mqtt.port,
+            )
+        pipeline.prepare_language_model()
+        _LOGGER.info("ready in %.1f s; listening for %s", loaded.load_s, config.wake.model)
+        status = _StatusLine(config.wake.model, link, pipeline, health)
+        bus.subscribe(lambda event: status.on_event(event, notifier))
+        health.on_change(lambda _health: status.refresh(notifier))
+        notifier.ready(status.text())
+        watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and pipeline.alive())
+        watchdog.start()
+        turns = pipeline.run(source)
+        _LOGGER.info("input ended after %d turn(s)", turns)
+    except Shutdown:
+        _LOGGER.info("stopping")
+    finally:
+        signals.restore()
+        if watchdog is not None:
+            watchdog.stop()
+        notifier.stopping()
+        if sink is not None:
+            sink.close()
+        source.close()
+        if recording is not None:
+            recording.close()
+        link.stop(timeout_s=1.5)
+    return 0
+
+
+def _reload(config_path: str | None, pipeline: Any) -> None:
+    """SIGHUP, in the audio thread: the new configuration, or a log line and the old one."""
+    from ..events import TurnFailed
+    from .reload import reload_pipeline
+
+    _LOGGER.info("SIGHUP: reloading the configuration")
+    try:
+        report = reload_pipeline(pipeline, load_config(config_path)[0])
+    except HearthError as err:
+        _LOGGER.error("reload refused, the running configuration stays: %s", err.message)
+        pipeline.bus.emit(TurnFailed(turn=None, code="reload_refused", message=err.message))
+        return
+    _LOGGER.info("%s", report.summary())
+
+
+class _StatusLine:
+    """What ``systemctl status`` shows: "listening for hey jarvis; broker connected; 3 turns
+    today"."""
+
+    def __init__(self, wake: str, link: Any, pipeline: Any, health: Any = None) -> None:
+        self._wake = wake.replace("_", " ")
+        self._link = link
+        self._pipeline = pipeline
+        self._health = health  # a HealthBoard: "microphone lost; retrying in 8 s"
+        self._day = ""
+        self._turns = 0
+        self._shown = ""
+
+    def text(self) -> str:
+        doing = "muted" if self._pipeline.muted else f"listening for {self._wake}"
+        problems: list[str] = self._health.problems() if self._health is not None else []
+        if any(problem.startswith("microphone ") for problem in problems):
+            doing = problems.pop(0)  # not listening while the microphone is away
+        broker = "broker connected" if self._link.connected else "broker unreachable"
+        turns = f"{self._turns} turn{'s' if self._turns != 1 else ''} today"
+        return "; ".join([doing, *problems, broker, turns])
+
+    def on_event(self, event: Any, notifier: Notifier) -> None:
+        if event.type == "turn_end":
+            today = time.strftime("%Y-%m-%d")
+            if today != self._day:
+                self._day, self._turns = today, 0
+            self._turns += 1
+        if event.type in ("turn_end", "state"):
+            self.refresh(notifier)
+
+    def refresh(self, notifier: Notifier) -> bool:
+        """Send the status if it changed; always true (for use in the watchdog check)."""
+        current = self.text()
+        if current != self._shown:
+            self._shown = current
+            notifier.status(current)
+        return True

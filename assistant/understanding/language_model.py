@@ -1,0 +1,253 @@
+"""The local language model: llama.cpp (llama-cpp-python) on the CPU.
+
+:class:`LlamaCppModel` loads and warms a GGUF file once, then answers chat messages in two ways:
+:meth:`~LlamaCppModel.complete_json` with grammar-constrained decoding (router layer 2, a tool
+call that can only be a valid JSON object of the given schema) and :meth:`~LlamaCppModel.stream`,
+text pieces as they are generated (layer 3, a free answer).
+
+llama.cpp keeps the key-value cache of the last prompt and re-evaluates only what follows the
+longest common prefix. Callers keep the system prompt (instructions, tool and device list) as the
+first message and byte-for-byte identical between calls, so a second call pays only for the new
+turn: on the 2-core development machine the ~1000-token tool prompt of SmolLM2-135M costs ~4 s
+the first time and ~0.07 s after. A small RAM cache of prompt snapshots
+(:data:`PROMPT_CACHE_BYTES`) keeps that saving when a call with other instructions (a free
+answer) came between.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from ..config import LlmConfig
+from ..errors import ModelError, RouterError
+from ..models import ModelFile
+
+__all__ = ["PROMPT_CACHE_BYTES", "GenerationStats", "LanguageModel", "LlamaCppModel", "Message"]
+
+_LOGGER = logging.getLogger(__name__)
+
+# A snapshot of the evaluated prompt is kept after each call (about 25 MB of keys and values
+# for 1000 tokens of SmolLM2-135M, plus _BATCH_TOKENS rows of logits), so that layer 2's tool
+# prompt is still evaluated after a layer-3 answer with other instructions came between.
+PROMPT_CACHE_BYTES: Final = 160 << 20
+_BATCH_TOKENS: Final = 128  # prompt tokens per decode; also the logits rows each snapshot copies
+
+Message = Mapping[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationStats:
+    """What the last call cost: pieces generated (about one token each), the seconds to the
+    first piece (mostly prompt evaluation) and in all, and whether the deadline cut it short."""
+
+    tokens: int
+    first_token_s: float
+    total_s: float
+    timed_out: bool
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Generation speed after the first piece, tokens per second."""
+        generating_s = self.total_s - self.first_token_s
+        return (self.tokens - 1) / generating_s if self.tokens > 1 and generating_s > 0 else 0.0
+
+
+def _cpu_advertises_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU claims Intel AMX tiles (Xeon 4th generation and later)."""
+    try:
+        flags = next(
+            (line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), ""
+        )
+    except OSError:
+        return False
+    return "amx_tile" in flags.split()
+
+
+@contextlib.contextmanager
+def _weights_in_plain_memory(enabled: bool) -> Iterator[None]:
+    """Load the weights without llama.cpp's "extra buffer types" (AMX tiles, repacking).
+
+    A llama.cpp built with ``-march=native`` on a CPU that advertises AMX multiplies prompt
+    batches with AMX tiles; in virtual machines that advertise AMX without enabling it
+    (Firecracker, some clouds) the first ``ldtilecfg`` kills the process with SIGSEGV.
+    llama-cpp-python has no argument for ``use_extra_bufts``, so its default model parameters
+    are wrapped while the model loads. Only AMX machines are affected; they are fast enough
+    without it, and the small home machines Hearth targets keep repacking.
+    """
+    if not enabled:
+        yield
+        return
+    import llama_cpp.llama_cpp as native
+
+    original = native.llama_model_default_params
+
+    def params() -> Any:
+        found = original()
+        found.use_extra_bufts = False
+        return found
+
+    native.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        native.llama_model_default_params = original
+
+
+class LanguageModel(Protocol):
+    def load(self) -> None: ...
+
+    def complete_json(
+        self,
+        messages: Sequence[Message],
+        schema: Mapping[str, Any],
+        max_tokens: int,
+        deadline_s: float,
+    ) -> str:
+        """A JSON object that follows ``schema``, at most ``max_tokens`` tokens, within
+        ``deadline_s`` seconds of the call (else :class:`RouterError` ``llm_timeout``)."""
+        ...
+
+    def stream(
+        self, messages: Sequence[Message], max_tokens: int, deadline_s: float
+    ) -> Iterator[str]:
+        """Text pieces as they are generated; stops after ``max_tokens`` tokens, or
+        ``deadline_s`` seconds after the call."""
+        ...
+
+
+class LlamaCppModel:
+    """llama-cpp-python with a GGUF file; loaded and warmed once in :meth:`load`.
+
+    One call at a time: a second caller waits for the first to finish (llama.cpp contexts are
+    not thread-safe).
+    """
+
+    def __init__(
+        self, model: ModelFile, config: LlmConfig, prompt_cache_bytes: int = PROMPT_CACHE_BYTES
+    ) -> None:
+        self._files = model
+        self._config = config
+        self._cache_bytes = prompt_cache_bytes
+        self._llama: Any = None
+        self._lock = threading.Lock()
+        self.last: GenerationStats | None = None  # the last call's cost, for metrics and bench
+
+    def load(self) -> None:
+        from llama_cpp import Llama, LlamaRAMCache
+
+        path = self._files.paths[0]
+        cfg = self._config
+        try:
+            with _weights_in_plain_memory(_cpu_advertises_amx()):
+                self._llama = Llama(
+                    model_path=str(path),
+                    n_ctx=cfg.n_ctx,
+                    n_threads=cfg.n_threads,
+                    n_threads_batch=cfg.n_threads,
+                    n_batch=_BATCH_TOKENS,
+                    chat_format=cfg.chat_format or None,
+                    verbose=False,
+                    seed=0,
+                )
+        except (ValueError, RuntimeError, OSError) as err:
+            raise ModelError(
+                "model_load",
+                f"{path}: cannot load the language model ({self._files.key}); llama.cpp: "
+                f"{(str(err).splitlines() or [type(err).__name__])[0][:200]}. Is it a complete "
+                "GGUF file? Download it again, or point llm.model at another one",
+            ) from None
+        if self._cache_bytes > 0:
+            self._llama.set_cache(LlamaRAMCache(capacity_bytes=self._cache_bytes))
+        for _ in self.stream([{"role": "user", "content": "Hi"}], 2, 60.0):
+            pass
+
+    def complete_json(
+        self,
+        messages: Sequence[Message],
+        schema: Mapping[str, Any],
+        max_tokens: int,
+        deadline_s: float,
+    ) -> str:
+        """Grammar-constrained decoding: the output can only be JSON that follows ``schema``
+        (llama-cpp-python turns the schema into a GBNF grammar). Raises :class:`RouterError`
+        ``llm_timeout`` when ``deadline_s`` seconds pass before the object is complete."""
+        response_format = {"type": "json_object", "schema": dict(schema)}
+        pieces = list(self._generate(messages, max_tokens, deadline_s, response_format))
+        if self.last is not None and self.last.timed_out:
+            raise RouterError(
+                "llm_timeout",
+                f"the language model did not finish a tool call within {deadline_s:g} s "
+                "(llm.timeout_s)",
+            )
+        return "".join(pieces)
+
+    def stream(
+        self, messages: Sequence[Message], max_tokens: int, deadline_s: float
+    ) -> Iterator[str]:
+        """Text pieces as they come; the clock is checked after every token, so generation
+        ends within one token of ``deadline_s`` seconds after this call."""
+        return self._generate(messages, max_tokens, deadline_s, None)
+
+    def _generate(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        deadline_s: float,
+        response_format: dict[str, Any] | None,
+    ) -> Iterator[str]:
+        if self._llama is None:
+            raise RouterError("llm_not_loaded", "the language model is not loaded (call load())")
+        started = time.monotonic()
+        until = started + deadline_s
+        return self._pieces(
+            [dict(m) for m in messages], max_tokens, started, until, response_format
+        )
+
+    def _pieces(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        started: float,
+        until: float,
+        response_format: dict[str, Any] | None,
+    ) -> Iterator[str]:
+        tokens, first, timed_out = 0, 0.0, False
+        with self._lock:
+            try:
+                chunks = self._llama.create_chat_completion(
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    temperature=self._config.temperature,
+                    seed=0,
+                    stream=True,
+                    response_format=response_format,
+                )
+                try:
+                    for chunk in chunks:
+                        delta = chunk["choices"][0]["delta"]
+                        if "content" not in delta:  # the role at the start, the finish reason
+                            continue
+                        piece = delta["content"] or ""
+                        tokens += 1
+                        now = time.monotonic()
+                        first = first or now - started
+                        if piece:
+                            yield piece
+                        if now >= until:
+                            timed_out = True
+                            break
+                finally:
+                    chunks.close()
+            except (ValueError, RuntimeError) as err:  # e.g. the prompt exceeds n_ctx
+                raise RouterError(
+                    "llm_failed", f"the language model failed: {str(err)[:200]} (llm.n_ctx?)"
+                ) from None
+            finally:
+                self.last = GenerationStats(tokens, first, time.monotonic() - started, timed_out)

@@ -1,0 +1,245 @@
+"""Router layers 2 and 3: what the language model decides when the sentence templates miss.
+
+Layer 2 (:meth:`LlmRouter.decide`) asks for one tool call under a JSON-schema grammar and validates
+it with :func:`~assistant.understanding.tools.parse_tool_call`; an invalid call is fed back to the
+model with the reason, at most twice. The result is a
+:class:`~assistant.understanding.templates.RouteResult` with the slots a template match would give,
+so the skill runs unchanged. Layer 3 (:meth:`LlmRouter.answer`) streams a short spoken answer, one
+sentence at a time.
+
+The model never sees a topic or a payload: it names an intent and a device; the catalogue and the
+skills decide what that means.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from ..config import LlmConfig
+from ..errors import RouterError, ToolCallError
+from .language_model import LanguageModel, Message
+from .templates import RouteResult
+from .tools import NONE_INTENT, NoToolCall, ToolCall, ToolCatalog, parse_tool_call
+
+__all__ = ["ANSWER_PROMPT", "TOOL_PROMPT", "Exchange", "LlmRouter", "split_sentences"]
+
+_LOGGER = logging.getLogger(__name__)
+
+TOOL_PROMPT: Final = (
+    "You control a smart home. Answer with one JSON tool call that does what the user asks, "
+    "with device and area names exactly as listed."
+)
+ANSWER_PROMPT: Final = (
+    "You are Hearth, a friendly voice assistant in a home. Your words are spoken aloud: answer "
+    "in one or two short sentences of plain words, with no lists, markdown or emoji."
+)
+_CALL_TOKENS: Final = 96  # a tool call is 20-40 tokens; a grammar leaves little room to ramble
+_RETRIES: Final = 2  # invalid calls fed back to the model before layer 2 gives up
+_HISTORY: Final = 4  # earlier messages shown to layer 2 (two exchanges)
+_SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
+_FILLER: Final = frozenset({"the", "and", "all", "please", "turn", "set", "switch", "off"})
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One consultation of the model, kept for the journal: the messages as sent, the raw text
+    of each try and what was made of it."""
+
+    layer: str
+    prompt: list[Message]
+    outputs: list[str] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+
+
+def _recorded(pieces: Iterator[str], exchange: Exchange) -> Iterator[str]:
+    """Pass the pieces on, keeping their text as the exchange's output."""
+    exchange.outputs.append("")
+    for piece in pieces:
+        exchange.outputs[-1] += piece
+        yield piece
+
+
+def split_sentences(pieces: Iterator[str]) -> Iterator[str]:
+    """Join text pieces and yield each sentence (ending in ``.``, ``!`` or ``?`` followed by
+    white space) as soon as it is complete; the rest when the pieces end."""
+    buffer = ""
+    for piece in pieces:
+        buffer += piece
+        *done, buffer = _SENTENCE_END.split(buffer)
+        for sentence in done:
+            if sentence.strip():
+                yield sentence.strip()
+    if buffer.strip():
+        yield buffer.strip()
+
+
+def _words(text: str) -> set[str]:
+    """Content words, lower case, without a plural ``s``: "the Kitchen Lights" → kitchen, light."""
+    found = set()
+    for word in re.findall(r"[^\W_]+", text.casefold()):
+        if len(word) >= 3 and word not in _FILLER:
+            found.add(word[:-1] if len(word) > 3 and word.endswith("s") else word)
+    return found
+
+
+def _unsaid_target(call: ToolCall, catalog: ToolCatalog, said: Sequence[str]) -> str | None:
+    """What the model named, for a device, an area or a free-text slot, when no word of it
+    (nor of the device's aliases or area) was said in this turn or the recent history; else
+    ``None``.
+
+    A small model asked to "turn on the toaster" in a home with no toaster tends to pick some
+    other device, or to copy the example from its prompt ("text" onto the shopping list); the
+    grammar keeps it to real devices, and this keeps it to the ones meant.
+    """
+    heard = set().union(*(_words(text) for text in said))
+    for slot in (*call.targets, *call.free_text):
+        value = str(call.slots[slot])
+        names = catalog.spoken_names(value) if slot in call.targets else (value,)
+        if not heard & set().union(*(_words(name) for name in names)):
+            return call.slot_text.get(slot, value)
+    return None
+
+
+def _check(output: str, catalog: ToolCatalog, said: Sequence[str]) -> ToolCall | NoToolCall | str:
+    """The call, or what to tell the model about it (a sentence to feed back)."""
+    try:
+        call = parse_tool_call(output, catalog)
+    except ToolCallError as err:
+        return f"That is not valid: {err.message}. Answer again with one JSON object."
+    if isinstance(call, ToolCall):
+        unsaid = _unsaid_target(call, catalog, said)
+        if unsaid is not None:
+            return (
+                f"I did not say {unsaid!r}. Name what I said, or answer "
+                f'{{"intent": "{NONE_INTENT}"}}.'
+            )
+    return call
+
+
+class LlmRouter:
+    """Layer 2 (a validated tool call) and layer 3 (a free answer) over one language model.
+
+    Both keep their system prompt as the first message, built once (per catalogue for layer 2,
+    per instructions for layer 3), so that consecutive calls share a prefix that the model's
+    cache has already evaluated.
+    """
+
+    layer = "llm"
+
+    def __init__(self, model: LanguageModel, config: LlmConfig) -> None:
+        self._model = model
+        self._config = config
+        self._tool_prompt: tuple[ToolCatalog, str] | None = None
+        self._answer_prompt: tuple[str, str] | None = None
+        self.last_exchange: Exchange | None = None  # the latest decide() or answer()
+
+    @property
+    def model(self) -> LanguageModel:
+        return self._model
+
+    def system_prompt(self, catalog: ToolCatalog) -> str:
+        """Layer 2's system prompt: the instructions, then the tools and devices; the same
+        string for as long as the catalogue is the same object."""
+        if self._tool_prompt is None or self._tool_prompt[0] is not catalog:
+            self._tool_prompt = (catalog, f"{TOOL_PROMPT}\n{catalog.prompt()}")
+        return self._tool_prompt[1]
+
+    def prepare(self, catalog: ToolCatalog) -> None:
+        """Evaluate layer 2's system prompt now (at start, or after the devices changed), so
+        that the first command that reaches the model pays only for its own words."""
+        messages: list[Message] = [
+            {"role": "system", "content": self.system_prompt(catalog)},
+            {"role": "user", "content": "hello"},
+        ]
+        try:
+            self._model.complete_json(messages, catalog.schema(), 1, self._config.timeout_s)
+        except RouterError as err:
+            _LOGGER.warning("could not prepare the tool prompt: %s", err)
+
+    def decide(
+        self,
+        text: str,
+        catalog: ToolCatalog,
+        history: Sequence[Message],
+        deadline_s: float | None = None,
+    ) -> RouteResult | None:
+        """The tool call the model makes for ``text``, validated; ``None`` when it says no tool
+        fits, when three tries gave no valid call, or when ``deadline_s`` seconds
+        (default ``llm.timeout_s``) pass. A failing model raises :class:`RouterError`."""
+        until = time.monotonic() + (self._config.timeout_s if deadline_s is None else deadline_s)
+        recent = list(history)[-_HISTORY:]
+        said = [text, *(m.get("content", "") for m in recent)]
+        messages: list[Message] = [
+            {"role": "system", "content": self.system_prompt(catalog)},
+            *recent,
+            {"role": "user", "content": text},
+        ]
+        exchange = self.last_exchange = Exchange(self.layer, list(messages))
+        for attempt in range(_RETRIES + 1):
+            left_s = until - time.monotonic()
+            try:
+                if left_s <= 0:
+                    raise RouterError("llm_timeout", "no time left")
+                output = self._model.complete_json(messages, catalog.schema(), _CALL_TOKENS, left_s)
+            except RouterError as err:
+                if err.code != "llm_timeout":
+                    raise
+                _LOGGER.info("layer 2 ran out of time for %r", text)
+                return None
+            checked = _check(output, catalog, said)
+            exchange.outputs.append(output)
+            exchange.verdicts.append(
+                "no tool fits"
+                if isinstance(checked, NoToolCall)
+                else checked
+                if isinstance(checked, str)
+                else "valid"
+            )
+            if isinstance(checked, NoToolCall):
+                return None
+            if isinstance(checked, str):
+                _LOGGER.info("tool call refused (try %d) %r: %s", attempt + 1, output, checked)
+                messages += [
+                    {"role": "assistant", "content": output},
+                    {"role": "user", "content": checked},
+                ]
+                continue
+            return RouteResult(
+                intent=checked.intent,
+                slots=dict(checked.slots),
+                slot_text=dict(checked.slot_text),
+                layer=self.layer,
+                sentence=output,
+            )
+        return None
+
+    def answer(
+        self,
+        text: str,
+        history: Sequence[Message],
+        system_prompt: str,
+        max_tokens: int,
+        deadline_s: float,
+    ) -> Iterator[str]:
+        """A free answer, one sentence at a time as the model writes it; at most ``max_tokens``
+        tokens, and it stops ``deadline_s`` seconds after this call. ``system_prompt`` adds
+        instructions (a profile's persona) after Hearth's own."""
+        messages: list[Message] = [
+            {"role": "system", "content": self._answer_system(system_prompt)},
+            *history,
+            {"role": "user", "content": text},
+        ]
+        exchange = self.last_exchange = Exchange("llm_answer", list(messages))
+        pieces = self._model.stream(messages, max_tokens, deadline_s)
+        return split_sentences(_recorded(pieces, exchange))
+
+    def _answer_system(self, extra: str) -> str:
+        if self._answer_prompt is None or self._answer_prompt[0] != extra:
+            full = f"{ANSWER_PROMPT}\n{extra.strip()}" if extra.strip() else ANSWER_PROMPT
+            self._answer_prompt = (extra, full)
+        return self._answer_prompt[1]
