@@ -1,136 +1,265 @@
-"""Assembly: resolve the models, load them once (in parallel), and wire the pipeline."""
+"""Assembly, in one place: the configuration in, an assembled :class:`Hearth` out.
+
+:func:`assemble` resolves every model first (so a missing file fails before anything loads),
+loads them once, two at a time, and wires the router, the skills and the home together.
+``hearth run``, ``hearth ask``, ``hearth bench``, ``hearth doctor`` and a reload all call it; a
+reload passes the running Hearth as ``reuse`` so that a model whose own keys did not change is
+kept instead of loaded again.
+
+A :class:`Hearth` is what every room shares (the models, the home, the router, the skills, the
+profiles); :meth:`Hearth.stages` makes what one room runs (its answerer, with its own voice and
+conversation, and its hearing stages).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .config import Config
+from .config import Config, data_dir
 from .errors import ConfigError
 from .events import Event, EventBus, event_to_json
+from .home.actions import ActionPublisher
 from .home.entities import Entity
 from .home.home import Home, exposure_filter
 from .models import resolve_llm, resolve_stt, resolve_tts, resolve_vad, resolve_wake
-from .mqtt.link import ActionPublisher
-from .skill import SkillRegistry, load_skills
-from .turn.pipeline import Pipeline
+from .turn.activity import Activity
+from .turn.answer import Answerer
+from .turn.conversation import Conversation
+from .turn.pipeline import Hearing, HearingLoop, Stages
+from .turn.profiles import Profiles
+from .turn.skills import SkillRegistry, load_skills
+from .turn.speech import Voice
+from .understanding.free_answer import FreeAnswerer
+from .understanding.language_model import LanguageModel
+from .understanding.router import Router
 from .understanding.templates import TemplateRouter
+from .understanding.tool_call import ToolCaller
 from .voice.audio import AudioSink
 from .voice.endpoint import Endpointer, SileroVad, VoiceDetector
-from .voice.stt import WhisperSpeechToText
-from .voice.tts import PiperTextToSpeech
-from .voice.wake import OpenWakeWordDetector
+from .voice.stt import SpeechToText, WhisperSpeechToText
+from .voice.tts import PiperTextToSpeech, TextToSpeech
+from .voice.wake import OpenWakeWordDetector, WakeDetector
 
-if TYPE_CHECKING:
-    from .understanding.language_model import LlamaCppModel
-    from .understanding.model_router import LlmRouter
-
-__all__ = ["Loaded", "build_pipeline", "log_events", "make_home"]
+__all__ = ["Hearth", "assemble", "log_events", "make_home"]
 
 _LOGGER = logging.getLogger("assistant.events")
 
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    pipeline: Pipeline
-    load_s: float  # wall time to load and warm every model
+_LLM_MODEL_KEYS = ("enabled", "model", "chat_format", "n_ctx", "n_threads")
 
 
-def build_pipeline(
+@dataclass(slots=True)
+class Hearth:
+    """The assembled assistant: the models, loaded once, and what every room shares."""
+
+    config: Config
+    bus: EventBus
+    home: Home
+    publisher: ActionPublisher
+    skills: SkillRegistry
+    profiles: Profiles
+    router: Router
+    wake: WakeDetector | None = None
+    vad: VoiceDetector | None = None
+    stt: SpeechToText | None = None
+    tts: TextToSpeech | None = None
+    model: LanguageModel | None = None
+    load_s: float = 0.0  # wall time to load and warm what this assembly loaded
+    loaded: list[str] = field(default_factory=list)  # the stages whose model was loaded
+
+    @property
+    def listens(self) -> bool:
+        return self.wake is not None and self.vad is not None and self.stt is not None
+
+    def answerer(
+        self,
+        activity: Activity | None = None,
+        sink: AudioSink | None = None,
+        announce: Callable[[str], None] | None = None,
+    ) -> Answerer:
+        """An answerer for one room: its own voice (``sink``: none for text only) and
+        conversation."""
+        activity = activity or Activity(self.bus.emit)
+        voice = Voice(self.bus, activity, self.tts, sink)
+        answerer = Answerer(
+            config=self.config,
+            bus=self.bus,
+            router=self.router,
+            skills=self.skills,
+            home=self.home,
+            publisher=self.publisher,
+            profiles=self.profiles,
+            voice=voice,
+            activity=activity,
+            conversation=Conversation(self.config.conversation.timeout_s),
+            data_dir=data_dir(self.config),
+            announce=announce,
+        )
+        voice.on_failure = answerer.fail
+        return answerer
+
+    def stages(
+        self,
+        activity: Activity,
+        sink: AudioSink | None,
+        announce: Callable[[str], None] | None = None,
+    ) -> Stages:
+        """What one room's hearing loop runs."""
+        if self.wake is None or self.vad is None or self.stt is None:
+            raise ConfigError("not_listening", "this Hearth was assembled without listening")
+        hearing = Hearing(self.wake, Endpointer(self.vad, self.config.vad), self.stt)
+        return Stages(self.config, hearing, self.answerer(activity, sink, announce))
+
+    def hearing_loop(self, sink: AudioSink | None = None) -> HearingLoop:
+        """A hearing loop for one audio source, speaking to ``sink``."""
+        activity = Activity(self.bus.emit)
+        loop: HearingLoop | None = None
+
+        def announce(text: str) -> None:
+            if loop is not None:
+                loop.announce(text)
+
+        loop = HearingLoop(self.stages(activity, sink, announce), activity)
+        return loop
+
+    def prepare(self) -> None:
+        """Read the language model's tool prompt now, before the first command needs it."""
+        self.router.prepare()
+
+
+def assemble(
     config: Config,
     *,
     bus: EventBus,
     publisher: ActionPublisher,
     listen: bool,
     speak: bool,
-    sink: AudioSink | None = None,
     home: Home | None = None,
-) -> Loaded:
-    """Load what the command needs: the router always, the audio models if ``listen``, the
-    voice if ``speak``. Every model is resolved first, so a missing file fails before any load."""
+    reuse: Hearth | None = None,
+) -> Hearth:
+    """Build Hearth from ``config``: the router always, the audio models if ``listen``, the
+    voice if ``speak``, the language model if ``llm.enabled``. With ``reuse``, a model whose
+    own configuration did not change is taken from it. Raises a :class:`HearthError` before
+    anything is returned if a part cannot be built or loaded."""
     started = time.perf_counter()
     skills = load_skills(config.router.skills_dir)
     home = home or make_home(config)
-    router = make_router(config, skills)
-    router.update_entities(home.registry())
-    wake = stt = endpointer = tts = None
-    loaders = [router.load]
+    profiles = Profiles(config)
+    if reuse is not None and reuse.profiles.active in config.profiles:
+        profiles.switch(reuse.profiles.active)
+    templates = TemplateRouter(config.assistant.language, skills.intents(), sentence_dirs(config))
+    templates.set_profiles(list(config.profiles))
+    loaders: list[tuple[str, Callable[[], None]]] = [("", templates.load)]
+    kept = _Kept(reuse, config)
+    wake: WakeDetector | None = None
+    vad: VoiceDetector | None = None
+    stt: SpeechToText | None = None
+    tts: TextToSpeech | None = None
+    model: LanguageModel | None = None
     if listen:
-        wake, stt, endpointer = make_wake(config), make_stt(config), make_endpointer(config)
-        loaders += [wake.load, endpointer.vad.load, stt.load]
+        wake = kept.wake
+        if wake is None:
+            wake = OpenWakeWordDetector(resolve_wake(config.wake.model))
+            loaders.append(("wake", wake.load))
+        vad = kept.vad
+        if vad is None:
+            vad = SileroVad(resolve_vad())
+            loaders.append(("vad", vad.load))
+        stt = kept.stt
+        if stt is None:
+            stt = WhisperSpeechToText(
+                resolve_stt(config.stt.model), config.stt, config.assistant.language
+            )
+            loaders.append(("stt", stt.load))
     if speak:
-        tts = make_tts(config)
-        loaders.append(tts.load)
-    llm = catalog = None
+        tts = kept.tts
+        if tts is None:
+            tts = PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
+            loaders.append(("tts", tts.load))
     if config.llm.enabled:
-        from .understanding.tools import ToolCatalog
+        model = kept.model
+        if model is None:
+            from .understanding.language_model import LlamaCppModel
 
-        model = make_llm_model(config)
-        loaders.append(model.load)
-        llm = make_llm_router(config, model)
-        catalog = ToolCatalog.build
+            model = LlamaCppModel(resolve_llm(config.llm.model), config.llm)
+            loaders.append(("llm", model.load))
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hearth-load") as pool:
-        for future in [pool.submit(load) for load in loaders]:
+        for future in [pool.submit(load) for _, load in loaders]:
             future.result()
-    pipeline = Pipeline(
-        config=config,
-        bus=bus,
-        router=router,
+    router = Router(
+        templates=templates,
         skills=skills,
         home=home,
+        profiles=profiles,
+        bus=bus,
+        config=config.llm,
+        tool_caller=ToolCaller(model, config.llm) if model is not None else None,
+        answerer=FreeAnswerer(model, config.llm) if model is not None else None,
+    )
+    if reuse is None:
+        home.subscribe(router.update_entities)
+        router.update_entities(home.registry())  # what was discovered while the models loaded
+    return Hearth(
+        config=config,
+        bus=bus,
+        home=home,
         publisher=publisher,
+        skills=skills,
+        profiles=profiles,
+        router=router,
         wake=wake,
-        endpointer=endpointer,
+        vad=vad,
         stt=stt,
         tts=tts,
-        sink=sink,
-        llm=llm,
-        catalog=catalog,
+        model=model,
+        load_s=time.perf_counter() - started,
+        loaded=[stage for stage, _ in loaders if stage],
     )
-    home.subscribe(pipeline.entities_changed)
-    pipeline.entities_changed(home.registry())  # what was discovered while the models loaded
-    return Loaded(pipeline, time.perf_counter() - started)
 
 
-def make_router(config: Config, skills: SkillRegistry) -> TemplateRouter:
-    """Router layer 1, not yet loaded."""
-    router = TemplateRouter(config.assistant.language, skills.intents(), sentence_dirs(config))
-    router.set_profiles(list(config.profiles))
-    return router
+class _Kept:
+    """The models of a running Hearth that a new configuration can keep: each one whose own
+    keys did not change (the endpointer's VAD has none)."""
 
+    def __init__(self, reuse: Hearth | None, config: Config) -> None:
+        self._reuse = reuse
+        self._old = reuse.config if reuse is not None else None
+        self._new = config
 
-def make_wake(config: Config) -> OpenWakeWordDetector:
-    return OpenWakeWordDetector(resolve_wake(config.wake.model))
+    @property
+    def wake(self) -> WakeDetector | None:
+        if self._reuse is None or self._old is None:
+            return None
+        return self._reuse.wake if self._old.wake.model == self._new.wake.model else None
 
+    @property
+    def vad(self) -> VoiceDetector | None:
+        return self._reuse.vad if self._reuse is not None else None
 
-def make_stt(config: Config) -> WhisperSpeechToText:
-    return WhisperSpeechToText(resolve_stt(config.stt.model), config.stt, config.assistant.language)
+    @property
+    def stt(self) -> SpeechToText | None:
+        if self._reuse is None or self._old is None:
+            return None
+        return self._reuse.stt if self._old.stt == self._new.stt else None
 
+    @property
+    def tts(self) -> TextToSpeech | None:
+        if self._reuse is None or self._old is None:
+            return None
+        return self._reuse.tts if self._old.tts == self._new.tts else None
 
-def make_endpointer(config: Config, vad: VoiceDetector | None = None) -> Endpointer:
-    """An endpointer with ``vad`` (already loaded), or a new one to load."""
-    return Endpointer(vad or SileroVad(resolve_vad()), config.vad)
-
-
-def make_tts(config: Config) -> PiperTextToSpeech:
-    return PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
-
-
-def make_llm_model(config: Config) -> LlamaCppModel:
-    from .understanding.language_model import LlamaCppModel
-
-    return LlamaCppModel(resolve_llm(config.llm.model), config.llm)
-
-
-def make_llm_router(config: Config, model: LlamaCppModel) -> LlmRouter:
-    from .understanding.model_router import LlmRouter
-
-    return LlmRouter(model, config.llm)
+    @property
+    def model(self) -> LanguageModel | None:
+        if self._reuse is None or self._old is None:
+            return None
+        old, new = self._old.llm, self._new.llm
+        same = all(getattr(old, key) == getattr(new, key) for key in _LLM_MODEL_KEYS)
+        return self._reuse.model if same else None
 
 
 def sentence_dirs(config: Config) -> list[Path]:

@@ -145,9 +145,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .assemble import build_pipeline, log_events, make_home
+    from .assemble import assemble, log_events, make_home
     from .events import EventBus
-    from .journal.report import start_recording
+    from .journal.recording import start_journal
     from .mqtt.commands import CommandError, command_text
     from .mqtt.link import MqttLink
 
@@ -172,16 +172,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     link.start()
     recording: Any = None
     try:
-        loaded = build_pipeline(
-            config, bus=bus, publisher=link, listen=False, speak=False, home=home
-        )
-        recording = start_recording(config, bus, link, None)
+        hearth = assemble(config, bus=bus, publisher=link, listen=False, speak=False, home=home)
+        recording = start_journal(config, bus, link)
         if link.wait_first_attempt(5.0):
             link.sync(2.0)  # the retained discovery configs ...
             link.sync(2.0)  # ... and the states of the devices they announced
         else:
             _LOGGER.warning("broker %s:%s not reachable", config.mqtt.host, config.mqtt.port)
-        record = loaded.pipeline.run_text(text)
+        record = hearth.answerer().run_text(text)
         link.flush(3.0)
     finally:
         if recording is not None:

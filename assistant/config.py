@@ -47,6 +47,7 @@ __all__ = [
     "TtsConfig",
     "VadConfig",
     "WakeConfig",
+    "data_dir",
     "default_config_paths",
     "load_config",
     "parse_config",
@@ -499,6 +500,16 @@ class Config(_Section):
                 raise ValueError(f"unique_id {entity.unique_id!r} is declared twice")
             seen.add(entity.unique_id)
         return value
+
+
+def data_dir(config: Config) -> Path:
+    """Where Hearth keeps its files: ``assistant.data_dir``, else systemd's
+    ``$STATE_DIRECTORY``, else ``~/.local/state/hearth``."""
+    if config.assistant.data_dir:
+        return Path(config.assistant.data_dir).expanduser()
+    if state := os.environ.get("STATE_DIRECTORY"):
+        return Path(state.split(":")[0])
+    return Path.home() / ".local" / "state" / "hearth"
 
 
 def default_config_paths() -> list[Path]:

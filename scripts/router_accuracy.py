@@ -12,23 +12,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from router_table import ENTITIES, TABLE, matches
 
-from assistant.assemble import build_pipeline
+from assistant.assemble import assemble
 from assistant.config import Config
 from assistant.events import EventBus
-from assistant.mqtt.link import MemoryPublisher
+from assistant.home.actions import MemoryPublisher
+from assistant.turn.record import TurnRecord
 
 
 def main() -> None:
     use_llm = "--llm" in sys.argv
     config = Config.model_validate({"entities": ENTITIES, "llm": {"enabled": use_llm}})
-    loaded = build_pipeline(
+    hearth = assemble(
         config, bus=EventBus(), publisher=MemoryPublisher(), listen=False, speak=False
     )
-    hearth = loaded.pipeline
     layer1 = layer2 = 0
     llm_ms: list[float] = []
     for text, intent, slots in TABLE:
-        result = hearth.router.route(text)
+        result = hearth.router.match(text)
         if matches(result, intent, slots):
             layer1 += 1
             print(f"  template  ok   {text}")
@@ -40,7 +40,7 @@ def main() -> None:
             print(f"  template  miss {text}")
             continue
         started = time.perf_counter()
-        decided = hearth._ask_model(hearth._new_turn(), text)
+        decided = hearth.router.call_tool(TurnRecord(), text, [], lambda: None)
         llm_ms.append(1000 * (time.perf_counter() - started))
         ok = matches(decided, intent, slots)
         layer2 += ok

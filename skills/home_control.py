@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.home.entities import Action, Entity
-from assistant.skill import ENTITY, Risk, SkillCall, SkillContext, SkillResult, Tool
-from assistant.understanding.tools import AREA
+from assistant.skill import (
+    AREA,
+    ENTITY,
+    Action,
+    Entity,
+    Risk,
+    SkillCall,
+    SkillContext,
+    SkillResult,
+    Tool,
+)
 
 _PLURAL = {"light": "lights", "switch": "switches", "fan": "fans", "cover": "covers"}
 

@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import json
 
-from assistant.home.entities import Entity
-from assistant.home.home import EntityState
-from assistant.skill import ENTITY, Risk, SkillCall, SkillContext, SkillResult, Tool
-from assistant.understanding.tools import AREA
+from assistant.skill import (
+    AREA,
+    ENTITY,
+    Entity,
+    EntityState,
+    Risk,
+    SkillCall,
+    SkillContext,
+    SkillResult,
+    Tool,
+)
 
 _SPOKEN = {
     "on": "on",

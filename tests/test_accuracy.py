@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from router_table import ENTITIES, TABLE, matches
 
-from assistant.assemble import build_pipeline
+from assistant.assemble import assemble
 from assistant.config import Config
 from assistant.events import EventBus
-from assistant.mqtt.link import MemoryPublisher
+from assistant.home.actions import MemoryPublisher
 
 
 def test_table_has_sixty_phrasings() -> None:
@@ -19,13 +19,13 @@ def test_templates_are_right_or_silent() -> None:
     """A template either understands a phrasing correctly or does not match at all: it never
     turns one command into another. At least three in four phrasings are understood."""
     config = Config.model_validate({"entities": ENTITIES, "llm": {"enabled": False}})
-    loaded = build_pipeline(
+    hearth = assemble(
         config, bus=EventBus(), publisher=MemoryPublisher(), listen=False, speak=False
     )
-    router = loaded.pipeline.router
+    router = hearth.router
     right, wrong, missed = [], [], []
     for text, intent, slots in TABLE:
-        result = router.route(text)
+        result = router.match(text)
         if result is None:
             missed.append(text)
         elif matches(result, intent, slots):

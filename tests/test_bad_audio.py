@@ -29,13 +29,13 @@ import soxr
 from conftest import free_port, run_hearth
 from speech import say, utterance, write_wav
 
-from assistant.assemble import build_pipeline
+from assistant.assemble import assemble
 from assistant.config import Config
 from assistant.errors import AudioError
 from assistant.events import EndReason, Event, EventBus, SpeechEnded, TurnFinished
+from assistant.home.actions import MemoryPublisher
 from assistant.mqtt.commands import Listen
-from assistant.mqtt.link import MemoryPublisher
-from assistant.turn.pipeline import Pipeline
+from assistant.turn.pipeline import HearingLoop
 from assistant.voice.audio import (
     FRAME_MS,
     FRAME_SAMPLES,
@@ -60,7 +60,7 @@ MONOLOGUE = (
 
 @dataclass
 class Chain:
-    pipeline: Pipeline
+    pipeline: HearingLoop
     events: list[Event]
     publisher: MemoryPublisher
     config: Config
@@ -99,18 +99,15 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Chain:
     events: list[Event] = []
     bus.subscribe(events.append)
     publisher = MemoryPublisher()
-    loaded = build_pipeline(
-        config, bus=bus, publisher=publisher, listen=True, speak=True, sink=MemorySink()
-    )
-    return Chain(loaded.pipeline, events, publisher, config)
+    hearth = assemble(config, bus=bus, publisher=publisher, listen=True, speak=True)
+    return Chain(hearth.hearing_loop(MemorySink()), events, publisher, config)
 
 
 def run(chain: Chain, source: Any) -> Outcome:
     """Feed a source through the chain; every turn must end, and no subscriber may fail."""
     chain.events.clear()
     chain.publisher.messages.clear()
-    assert chain.pipeline.wake is not None
-    chain.pipeline.wake.reset()
+    chain.pipeline.hearing.wake.reset()
     # Each source is a new stream whose positions start at 0 s; the wake gate's refractory
     # period counts in the previous stream's positions, so it starts afresh too.
     wake = chain.config.wake
@@ -121,7 +118,7 @@ def run(chain: Chain, source: Any) -> Outcome:
         list(chain.events),
         [(m.topic, m.payload) for m in chain.publisher.messages],
     )
-    assert chain.pipeline.bus.handler_errors == []
+    assert chain.pipeline.answerer.bus.handler_errors == []
     assert len(outcome.of(TurnFinished)) == turns
     return outcome
 
@@ -300,7 +297,7 @@ def test_ten_minutes_of_talk_is_cut_at_max_command_s(chain: Chain) -> None:
                 return wake_frames(index - start)
         return talk_frames(index)
 
-    endpointer = chain.pipeline.endpointer
+    endpointer = chain.pipeline.hearing.endpointer
     assert endpointer is not None
     default = endpointer.config
     endpointer.config = default.model_copy(update={"max_command_s": 4.0})

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from assistant.assemble import build_pipeline
+from assistant.assemble import assemble
 from assistant.config import Config
 from assistant.events import Event, EventBus
-from assistant.mqtt.link import MemoryPublisher
-from assistant.turn.answer import Responder
+from assistant.home.actions import MemoryPublisher
+from assistant.turn.answer import Answerer
 
 ENTITIES = [
     {
@@ -41,14 +41,14 @@ ENTITIES = [
 ]
 
 
-def responder(**extra: Any) -> tuple[Responder, MemoryPublisher, list[Event]]:
+def responder(**extra: Any) -> tuple[Answerer, MemoryPublisher, list[Event]]:
     config = Config.model_validate({"entities": ENTITIES, "llm": {"enabled": False}, **extra})
     bus = EventBus()
     events: list[Event] = []
     bus.subscribe(events.append)
     publisher = MemoryPublisher()
-    loaded = build_pipeline(config, bus=bus, publisher=publisher, listen=False, speak=False)
-    return loaded.pipeline, publisher, events
+    hearth = assemble(config, bus=bus, publisher=publisher, listen=False, speak=False)
+    return hearth.answerer(), publisher, events
 
 
 def test_unlock_waits_for_a_yes() -> None:
@@ -155,7 +155,7 @@ def test_a_broken_user_skill_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_grounding_of_a_model_call() -> None:
     from assistant.home.entities import EntityRegistry
-    from assistant.home.policy import grounded
+    from assistant.understanding.grounding import grounded
 
     registry = EntityRegistry.from_config(Config.model_validate({"entities": ENTITIES}).entities)
     light = "light.kitchen_light"

@@ -30,10 +30,10 @@ from conftest import Broker, Recorder, write_config
 from hearth_process import HearthProcess
 from speech import say, utterance
 
-from assistant.assemble import build_pipeline
+from assistant.assemble import assemble
 from assistant.config import Config
 from assistant.events import Event, EventBus, TurnFailed
-from assistant.mqtt.link import MemoryPublisher
+from assistant.home.actions import MemoryPublisher
 from assistant.voice.audio import FRAME_SAMPLES, MicrophoneSource
 from assistant.voice.supervise import Backoff, Health, HealthBoard
 
@@ -160,8 +160,8 @@ def test_microphone_outages_are_reported_once_and_retried_with_growing_delays(
 def test_watchdog_spares_a_loop_waiting_for_its_microphone_but_not_a_frozen_one() -> None:
     config = Config.model_validate({"llm": {"enabled": False}})
     bus = EventBus()
-    loaded = build_pipeline(config, bus=bus, publisher=MemoryPublisher(), listen=True, speak=False)
-    pipeline = loaded.pipeline
+    hearth = assemble(config, bus=bus, publisher=MemoryPublisher(), listen=True, speak=False)
+    pipeline = hearth.hearing_loop()
 
     failures: list[Health] = []
     waiting = MicrophoneSource(
@@ -175,7 +175,7 @@ def test_watchdog_spares_a_loop_waiting_for_its_microphone_but_not_a_frozen_one(
     try:
         wait_until(lambda: len(failures) >= 5, 30, "five failed tries")
         # no audio, but the loop wakes on the empty frames of the wait (and runs commands)
-        assert time.monotonic() - pipeline.last_progress < 1.0
+        assert time.monotonic() - pipeline.activity.last_progress < 1.0
         assert pipeline.alive(stall_s=1.0)
     finally:
         waiting.close()

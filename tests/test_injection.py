@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.assemble import build_pipeline
+from assistant.assemble import assemble
 from assistant.config import Config
 from assistant.events import EventBus
-from assistant.mqtt.link import MemoryPublisher
-from assistant.turn.answer import Responder
+from assistant.home.actions import MemoryPublisher
+from assistant.turn.answer import Answerer as Responder
 
 ENTITIES = [
     {
@@ -48,8 +48,9 @@ def hearth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Responder
         {"entities": ENTITIES, "assistant": {"data_dir": str(data)}, "llm": {"timeout_s": 20}}
     )
     publisher = MemoryPublisher()
-    loaded = build_pipeline(config, bus=EventBus(), publisher=publisher, listen=False, speak=False)
-    yield loaded.pipeline, publisher
+    hearth = assemble(config, bus=EventBus(), publisher=publisher, listen=False, speak=False)
+    hearth.prepare()
+    yield hearth.answerer(), publisher
 
 
 def unlocks(publisher: MemoryPublisher) -> list[str]:

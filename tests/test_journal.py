@@ -15,7 +15,7 @@ import pytest
 from conftest import ENTITIES_TOML, Broker, Recorder, run_hearth, write_config
 from speech import utterance, write_wav
 
-from assistant.assemble import build_pipeline, make_home
+from assistant.assemble import assemble, make_home
 from assistant.cli import main
 from assistant.config import Config, parse_config
 from assistant.events import (
@@ -28,10 +28,10 @@ from assistant.events import (
     TurnFinished,
     WakeDetected,
 )
+from assistant.home.actions import MemoryPublisher
 from assistant.journal.recorder import Journal
-from assistant.journal.report import start_recording
+from assistant.journal.recording import start_journal
 from assistant.journal.store import DayTotals, JournalStore
-from assistant.mqtt.link import MemoryPublisher
 
 
 def _config(tmp_path: Path, extra: str = "") -> Config:
@@ -118,7 +118,7 @@ def test_the_models_prompt_and_raw_output_are_journaled(tmp_path: Path) -> None:
     bus = EventBus()
     consulted: list[Event] = []
     bus.subscribe(lambda e: consulted.append(e) if isinstance(e, ModelConsulted) else None)
-    loaded = build_pipeline(
+    hearth = assemble(
         config,
         bus=bus,
         publisher=MemoryPublisher(),
@@ -126,11 +126,11 @@ def test_the_models_prompt_and_raw_output_are_journaled(tmp_path: Path) -> None:
         speak=False,
         home=make_home(config),
     )
-    loaded.pipeline.prepare_language_model()  # as hearth run does before the first turn
-    recording = start_recording(config, bus, None)
+    hearth.prepare()  # as hearth run does before the first turn
+    recording = start_journal(config, bus, None)
     assert recording is not None
     said = "could you make the kitchen a bit brighter for me"
-    loaded.pipeline.run_text(said)
+    hearth.answerer().run_text(said)
     recording.close()
 
     assert consulted, "the templates matched; the test needs a sentence they miss"
@@ -228,7 +228,7 @@ def test_retention_audio_and_history_clear(
 def test_journal_disabled_keeps_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = _config(tmp_path, "enabled = false\n")
     bus = EventBus()
-    assert start_recording(config, bus, None) is None
+    assert start_journal(config, bus, None) is None
     _turn(bus, "private")
     assert not (tmp_path / "state").exists()
     path = tmp_path / "config.toml"

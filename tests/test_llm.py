@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from model_layers import ModelLayers
 from test_router import ENTITIES
 
 from assistant.config import Config, LlmConfig
 from assistant.errors import ModelError, RouterError, ToolCallError
 from assistant.models import resolve_llm, resolved_models
-from assistant.skill import load_builtin_skills
+from assistant.turn.skills import load_builtin_skills
 from assistant.understanding.language_model import LlamaCppModel
-from assistant.understanding.model_router import LlmRouter
-from assistant.understanding.tools import ToolCall, ToolCatalog, parse_tool_call
+from assistant.understanding.tool_catalog import ToolCall, ToolCatalog
+from assistant.understanding.tool_parse import parse_tool_call
 
 TOOLS = [tool for skill in load_builtin_skills() for tool in getattr(skill, "tools", ())]
 CATALOG = ToolCatalog.build(TOOLS, ENTITIES)
@@ -34,8 +35,8 @@ def model() -> LlamaCppModel:
 
 
 @pytest.fixture(scope="module")
-def router(model: LlamaCppModel) -> LlmRouter:
-    return LlmRouter(model, CONFIG)
+def router(model: LlamaCppModel) -> ModelLayers:
+    return ModelLayers(model, CONFIG)
 
 
 def test_the_bundled_model_and_paths_resolve(tmp_path: Path) -> None:
@@ -84,7 +85,7 @@ UTTERANCES = st.builds(
 @settings(max_examples=10, deadline=None)
 @given(UTTERANCES)
 def test_a_constrained_answer_is_json_that_validates_or_is_refused(
-    model: LlamaCppModel, router: LlmRouter, text: str
+    model: LlamaCppModel, router: ModelLayers, text: str
 ) -> None:
     messages = [
         {"role": "system", "content": router.system_prompt(CATALOG)},
@@ -103,7 +104,7 @@ def test_a_constrained_answer_is_json_that_validates_or_is_refused(
 
 
 @pytest.mark.parametrize("text", ["turn on the toaster", "switch the toaster off please"])
-def test_a_device_that_does_not_exist_is_never_acted_on(router: LlmRouter, text: str) -> None:
+def test_a_device_that_does_not_exist_is_never_acted_on(router: ModelLayers, text: str) -> None:
     result = router.decide(text, CATALOG, [])
     if result is not None:  # a tool that names no device (the time, a timer) at worst
         assert not {"name", "area"} & result.slots.keys(), result
@@ -118,7 +119,7 @@ def test_a_tool_call_past_its_deadline_is_a_timeout(model: LlamaCppModel) -> Non
 
 
 def test_an_answer_streams_sentences_and_stops_at_its_deadline(
-    model: LlamaCppModel, router: LlmRouter
+    model: LlamaCppModel, router: ModelLayers
 ) -> None:
     list(router.answer("Hi.", [], "", 4, 30.0))  # evaluates the instructions once
     started = time.monotonic()

@@ -1,5 +1,5 @@
 """A slow or stuck language model: the turn says it is still thinking, and gives up cleanly at
-its deadline. The helpers first, then the real default model through the Responder."""
+its deadline. The helpers first, then the real default model through the Answerer."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.assemble import build_pipeline
+from assistant.assemble import assemble
 from assistant.config import Config
 from assistant.events import Event, EventBus
-from assistant.mqtt.link import MemoryPublisher
-from assistant.turn.answer import STILL_THINKING, TOO_SLOW, Responder
+from assistant.home.actions import MemoryPublisher
+from assistant.turn.answer import STILL_THINKING, TOO_SLOW, Answerer
 from assistant.understanding.patience import TimedOut, call_within, stream_within
 
 
@@ -86,25 +86,25 @@ def test_a_silent_stream_times_out_and_a_late_one_is_cut() -> None:
 
 
 @pytest.fixture(scope="module")
-def responder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Responder]:
+def responder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Answerer]:
     data: Path = tmp_path_factory.mktemp("data")
     config = Config.model_validate({"assistant": {"data_dir": str(data)}})
-    loaded = build_pipeline(
+    hearth = assemble(
         config, bus=EventBus(), publisher=MemoryPublisher(), listen=False, speak=False
     )
-    loaded.pipeline.prepare_language_model()  # as `hearth run` does before it is ready
-    yield loaded.pipeline
+    hearth.prepare()  # as `hearth run` does before it is ready
+    yield hearth.answerer()
 
 
-def _with_llm(responder: Responder, **llm: float) -> list[Event]:
-    config = responder.config
-    responder.config = config.model_copy(update={"llm": config.llm.model_copy(update=llm)})
+def _with_llm(responder: Answerer, **llm: float) -> list[Event]:
+    router = responder.router
+    router.config = router.config.model_copy(update=llm)
     events: list[Event] = []
     responder.bus.subscribe(events.append)
     return events
 
 
-def test_the_real_model_past_its_deadline_gives_up_cleanly(responder: Responder) -> None:
+def test_the_real_model_past_its_deadline_gives_up_cleanly(responder: Answerer) -> None:
     events = _with_llm(responder, timeout_s=0.01, thinking_cue_s=0.0)
     record = responder.run_text("why do cats purr so much")
     assert record.outcome == "timeout"
@@ -119,7 +119,7 @@ def test_the_real_model_past_its_deadline_gives_up_cleanly(responder: Responder)
     assert again.outcome == "ok" and again.reply and again.reply != TOO_SLOW
 
 
-def test_the_real_model_says_it_is_still_thinking(responder: Responder) -> None:
+def test_the_real_model_says_it_is_still_thinking(responder: Answerer) -> None:
     events = _with_llm(responder, timeout_s=300.0, thinking_cue_s=0.001)
     record = responder.run_text("tell me something about the moon")
     replies = [getattr(e, "text", "") for e in events if e.type == "reply"]

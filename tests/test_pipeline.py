@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from speech import utterance
 
-from assistant.assemble import Loaded, build_pipeline
+from assistant.assemble import assemble
 from assistant.config import Config, EntityConfig, VadConfig
 from assistant.errors import ActionError
 from assistant.events import (
@@ -17,8 +17,9 @@ from assistant.events import (
     TurnFinished,
     event_to_json,
 )
+from assistant.home.actions import Delivery, MemoryPublisher
 from assistant.home.entities import MqttMessage
-from assistant.mqtt.link import Delivery, MemoryPublisher
+from assistant.turn.pipeline import HearingLoop
 from assistant.voice.audio import ArraySource, MemorySink
 
 LIGHT = EntityConfig.model_validate(
@@ -49,7 +50,7 @@ Source = ArraySource
 
 def build(
     vad: VadConfig | None = None, fail: bool = False
-) -> tuple[Loaded, list[Event], Publisher]:
+) -> tuple[HearingLoop, list[Event], Publisher]:
     config = Config.model_validate(
         {"entities": [LIGHT.model_dump(by_alias=True)], "llm": {"enabled": False}}
     ).model_copy(update={"vad": vad or VadConfig()})  # type: ignore[call-arg]
@@ -57,10 +58,8 @@ def build(
     events: list[Event] = []
     bus.subscribe(events.append)
     publisher = Publisher(fail)
-    loaded = build_pipeline(
-        config, bus=bus, publisher=publisher, listen=True, speak=True, sink=MemorySink()
-    )
-    return loaded, events, publisher
+    hearth = assemble(config, bus=bus, publisher=publisher, listen=True, speak=True)
+    return hearth.hearing_loop(MemorySink()), events, publisher
 
 
 COMMAND = utterance(1.0, "Hey Jarvis.", 0.6, "Turn on the kitchen light.", 2.0)
@@ -69,7 +68,7 @@ COMMAND = utterance(1.0, "Hey Jarvis.", 0.6, "Turn on the kitchen light.", 2.0)
 @pytest.mark.parametrize(("early_s", "reason"), [(0.3, "early_match"), (0.0, "silence")])
 def test_event_order_and_endpoint_modes(early_s: float, reason: str) -> None:
     loaded, events, publisher = build(VadConfig(early_match_s=early_s))  # type: ignore[call-arg]
-    assert loaded.pipeline.run(Source(COMMAND)) == 1
+    assert loaded.run(Source(COMMAND)) == 1
     kinds = [e.type for e in events if not isinstance(e, StateChanged)]
     assert kinds == [
         "wake",
@@ -89,9 +88,9 @@ def test_event_order_and_endpoint_modes(early_s: float, reason: str) -> None:
     finished = next(e for e in events if isinstance(e, TurnFinished))
     assert finished.outcome == "ok"
     assert finished.timings_ms["to_publish"] <= finished.timings_ms["to_first_audio"]
-    sink = loaded.pipeline.sink
+    sink = loaded.sink
     assert isinstance(sink, MemorySink) and sink.chunks
-    assert loaded.pipeline.bus.handler_errors == []
+    assert loaded.answerer.bus.handler_errors == []
     for event in events:
         body = event_to_json(event)
         assert body["v"] == 1 and body["type"] == event.type
@@ -99,7 +98,7 @@ def test_event_order_and_endpoint_modes(early_s: float, reason: str) -> None:
 
 def test_silence_after_wake_word_ends_as_no_speech() -> None:
     loaded, events, publisher = build()
-    loaded.pipeline.run(Source(utterance(1.0, "Hey Jarvis.", 7.0)))
+    loaded.run(Source(utterance(1.0, "Hey Jarvis.", 7.0)))
     ended = next(e for e in events if isinstance(e, SpeechEnded))
     assert ended.reason.value == "no_speech"
     finished = next(e for e in events if isinstance(e, TurnFinished))
@@ -108,7 +107,7 @@ def test_silence_after_wake_word_ends_as_no_speech() -> None:
 
 def test_broker_down_is_spoken_and_the_turn_still_ends() -> None:
     loaded, events, _ = build(fail=True)
-    loaded.pipeline.run(Source(COMMAND))
+    loaded.run(Source(COMMAND))
     refused = [e for e in events if e.type == "error"]
     assert [event_to_json(e)["code"] for e in refused] == ["broker_unreachable"]
     reply = next(e for e in events if e.type == "reply")
@@ -135,7 +134,7 @@ def test_a_failing_subscriber_is_recorded_not_fatal() -> None:
 def test_any_pause_after_the_wake_word_keeps_the_whole_command(pause_s: float) -> None:
     loaded, events, publisher = build()
     audio = utterance(1.0, "Hey Jarvis.", pause_s, "Set the kitchen light to twenty percent.", 2.0)
-    loaded.pipeline.run(Source(audio))
+    loaded.run(Source(audio))
     transcript = next(e for e in events if e.type == "transcript")
     assert "jarvis" not in event_to_json(transcript)["text"].lower()
     assert [m.payload for m in publisher.messages] == ['{"state":"ON","brightness":51}']
@@ -156,7 +155,7 @@ def test_a_timer_rings_through_the_audio_loop(tmp_path: object) -> None:
     from assistant.mqtt.commands import Ask
 
     loaded, events, _ = build()
-    pipeline = loaded.pipeline
+    pipeline = loaded
     pipeline.submit(Ask("set a timer for one second"))
     pipeline.run(PacedSource(utterance(3.0)))
     announced = [event_to_json(e)["text"] for e in events if e.type == "announcement"]

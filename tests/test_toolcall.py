@@ -11,15 +11,18 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from model_layers import ModelLayers
 from test_router import ENTITIES
 
 from assistant.config import EntityConfig, LlmConfig
 from assistant.errors import ConfigError, RouterError, ToolCallError
 from assistant.home.entities import EntityRegistry
-from assistant.skill import SkillCall, SkillContext, Tool, load_builtin_skills
-from assistant.understanding.model_router import LlmRouter, split_sentences
+from assistant.skill import SkillCall, SkillContext, Tool
+from assistant.turn.skills import load_builtin_skills
+from assistant.understanding.free_answer import split_sentences
 from assistant.understanding.templates import TemplateRouter
-from assistant.understanding.tools import NoToolCall, ToolCall, ToolCatalog, parse_tool_call
+from assistant.understanding.tool_catalog import NoToolCall, ToolCall, ToolCatalog
+from assistant.understanding.tool_parse import parse_tool_call
 from skills.clock import ClockSkill
 from skills.home_control import HomeControlSkill
 from skills.state import StateSkill
@@ -328,9 +331,9 @@ class ScriptedModel:
         return iter(self.pieces)
 
 
-def router(*answers: str, pieces: Sequence[str] = ()) -> tuple[LlmRouter, ScriptedModel]:
+def router(*answers: str, pieces: Sequence[str] = ()) -> tuple[ModelLayers, ScriptedModel]:
     model = ScriptedModel(answers, pieces)
-    return LlmRouter(model, LlmConfig()), model
+    return ModelLayers(model, LlmConfig()), model
 
 
 def test_decide_gives_a_route_result_with_template_slots() -> None:
@@ -401,7 +404,7 @@ def test_free_text_must_come_from_what_was_said() -> None:
         {"intent": "HassListAddItem", "slots": {"item": "text", "name": "shopping"}}
     )
     meant = json.dumps({"intent": "HassListAddItem", "slots": {"item": "Eggs", "name": "shopping"}})
-    llm = LlmRouter(ScriptedModel([copied, meant]), LlmConfig())
+    llm = ModelLayers(ScriptedModel([copied, meant]), LlmConfig())
     result = llm.decide("put eggs on the shopping list", catalog, [])
     assert result is not None and result.slots == {"item": "Eggs", "name": "shopping"}
     assert catalog.schema()["anyOf"][0]["properties"]["slots"]["properties"]["item"] == {

@@ -10,13 +10,42 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
 
 from ..errors import ActionError
 from ..events import ActionPublished, ActionRefused, Event
-from ..mqtt.link import ActionPublisher, Delivery
-from .entities import Action, EntityRegistry, build_messages
+from .entities import Action, EntityRegistry, MqttMessage, build_messages
 
-__all__ = ["ActionOutcome", "perform"]
+__all__ = ["ActionOutcome", "ActionPublisher", "Delivery", "MemoryPublisher", "perform"]
+
+
+class Delivery(StrEnum):
+    SENT = "sent"  # handed to the broker connection
+    QUEUED = "queued"  # kept until the broker is back, for at most command_ttl_s
+
+
+class ActionPublisher(Protocol):
+    """Where home actions go. ``publish`` raises :class:`ActionError` if it cannot deliver."""
+
+    def publish(self, message: MqttMessage) -> Delivery: ...
+
+    def mirror(self, action: Action, turn: str | None) -> None: ...
+
+
+class MemoryPublisher:
+    """Keeps published messages in a list instead of sending them (benchmark, tests)."""
+
+    def __init__(self) -> None:
+        self.messages: list[MqttMessage] = []
+        self.mirrored: list[tuple[Action, str | None]] = []
+
+    def publish(self, message: MqttMessage) -> Delivery:
+        self.messages.append(message)
+        return Delivery.SENT
+
+    def mirror(self, action: Action, turn: str | None) -> None:
+        self.mirrored.append((action, turn))
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ _COLUMNS: Final = (
 
 def journal_path(config: Config) -> Path:
     """``journal.path``, else ``journal.sqlite`` in the data directory."""
-    from ..turn.answer import data_dir
+    from ..config import data_dir
 
     if config.journal.path:
         return Path(config.journal.path).expanduser()

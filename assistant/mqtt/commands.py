@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass
 from typing import Final
 
 from ..errors import HearthError
+from ..turn.inbox import Ask, Cancel, Command, Listen, Mute, Profile, Say
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -35,38 +35,6 @@ MAX_TEXT_CHARS: Final = 1000
 class CommandError(HearthError):
     """An inbound command was refused; the message names the topic."""
 
-
-@dataclass(frozen=True, slots=True)
-class Say:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Ask:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Listen:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Mute:
-    on: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Cancel:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    name: str  # "" for none
-
-
-Command = Say | Ask | Listen | Mute | Cancel | Profile
 
 _TRUE: Final = frozenset({"on", "true", "1", "yes"})
 _FALSE: Final = frozenset({"off", "false", "0", "no"})

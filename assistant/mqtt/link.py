@@ -23,49 +23,21 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..config import MqttConfig
 from ..errors import ActionError, ConfigError
 from ..events import Event, StateChanged, TurnFailed, event_to_json
+from ..home.actions import Delivery
 from ..home.entities import Action, EntityRegistry, MqttMessage
 from ..home.home import Home
 from .announce import discovery_messages, discovery_node
 from .commands import Command, CommandError, parse_command
 
-__all__ = ["ActionPublisher", "Delivery", "MemoryPublisher", "MqttLink", "password_path"]
+__all__ = ["MqttLink", "password_path"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class Delivery(StrEnum):
-    SENT = "sent"  # handed to the broker connection
-    QUEUED = "queued"  # kept until the broker is back, for at most command_ttl_s
-
-
-class ActionPublisher(Protocol):
-    """Where home actions go. ``publish`` raises :class:`ActionError` if it cannot deliver."""
-
-    def publish(self, message: MqttMessage) -> Delivery: ...
-
-    def mirror(self, action: Action, turn: str | None) -> None: ...
-
-
-class MemoryPublisher:
-    """Keeps published messages in a list instead of sending them (benchmark, tests)."""
-
-    def __init__(self) -> None:
-        self.messages: list[MqttMessage] = []
-        self.mirrored: list[tuple[Action, str | None]] = []
-
-    def publish(self, message: MqttMessage) -> Delivery:
-        self.messages.append(message)
-        return Delivery.SENT
-
-    def mirror(self, action: Action, turn: str | None) -> None:
-        self.mirrored.append((action, turn))
 
 
 CREDENTIAL = "mqtt_password"  # systemd's LoadCredential=mqtt_password:... (systemd/hearth.service)

@@ -11,13 +11,19 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import load_config
 from ..errors import HearthError
-from ..journal.report import start_recording
 from .notify import Notifier, Watchdog
 from .signals import Shutdown, Signals
+
+if TYPE_CHECKING:
+    from ..assemble import Hearth
+    from ..config import Config
+    from ..turn.activity import Activity
+    from ..turn.pipeline import HearingLoop
+    from ..voice.audio import AudioSink, AudioSource
 
 __all__ = ["serve"]
 
@@ -27,17 +33,10 @@ _LOGGER = logging.getLogger(__name__)
 def serve(config_path: str | None, input_path: str | None, output_path: str | None) -> int:
     """``hearth run``: the microphone (or ``input_path``: a WAV, or ``-`` for raw PCM on
     standard input) until it ends or a signal stops it; the speaker or ``output_path``."""
-    from ..assemble import build_pipeline, log_events, make_home
-    from ..errors import DeviceMissingError
+    from ..assemble import assemble, log_events, make_home
     from ..events import EventBus
+    from ..journal.recording import start_journal
     from ..mqtt.link import MqttLink
-    from ..voice.audio import (
-        MicrophoneSource,
-        PcmStreamSource,
-        SpeakerSink,
-        WavFileSink,
-        WavFileSource,
-    )
     from ..voice.supervise import HealthBoard
 
     signals = Signals()  # SIGTERM before the models are loaded: stop at once
@@ -45,13 +44,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     bus = EventBus()
     bus.subscribe(log_events)
     health = HealthBoard(bus.emit)  # the microphone's and the speaker's supervised loops
-    source: Any
-    if input_path == "-":
-        source = PcmStreamSource(sys.stdin.buffer)
-    elif input_path:
-        source = WavFileSource(input_path)
-    else:
-        source = MicrophoneSource(config.audio.input_device, on_health=health.report)
+    source = _open_source(config, input_path, health)
     home = make_home(config)
     link = MqttLink(config.mqtt, config.assistant.node_id, home=home, emit=bus.emit)
     bus.subscribe(link.on_event)
@@ -61,25 +54,15 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     watchdog: Watchdog | None = None
     recording: Any = None
     try:
-        loaded = build_pipeline(config, bus=bus, publisher=link, listen=True, speak=True, home=home)
-        pipeline = loaded.pipeline
-        recording = start_recording(config, bus, link, pipeline)
-        signals.pipeline = pipeline
-        signals.reload = lambda: pipeline.call_soon(lambda: _reload(config_path, pipeline))
-        link.on_command = pipeline.submit
-        assert pipeline.tts is not None
-        if output_path:
-            sink = WavFileSink(output_path, pipeline.tts.sample_rate_hz)
-        else:
-            try:
-                sink = SpeakerSink(
-                    config.audio.output_device,
-                    pipeline.tts.sample_rate_hz,
-                    on_health=health.report,
-                )
-            except DeviceMissingError as err:
-                _LOGGER.warning("%s; replies are published as text only", err.message)
-        pipeline.sink = sink
+        hearth = assemble(config, bus=bus, publisher=link, listen=True, speak=True, home=home)
+        assert hearth.tts is not None
+        sink = _open_sink(config, output_path, hearth.tts.sample_rate_hz, health)
+        loop = hearth.hearing_loop(sink)
+        running = _Running(hearth, loop, config_path)
+        recording = start_journal(config, bus, link, loop)
+        signals.loop = loop
+        signals.reload = lambda: loop.call_soon(running.reload)
+        link.on_command = loop.submit
         if link.wait_first_attempt(5.0):
             link.sync(2.0)  # retained discovery first, so the model's prompt lists the devices
         else:
@@ -88,15 +71,15 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
                 config.mqtt.host,
                 config.mqtt.port,
             )
-        pipeline.prepare_language_model()
-        _LOGGER.info("ready in %.1f s; listening for %s", loaded.load_s, config.wake.model)
-        status = _StatusLine(config.wake.model, link, pipeline, health)
+        hearth.prepare()
+        _LOGGER.info("ready in %.1f s; listening for %s", hearth.load_s, config.wake.model)
+        status = _StatusLine(config.wake.model, link, loop.activity, health)
         bus.subscribe(lambda event: status.on_event(event, notifier))
         health.on_change(lambda _health: status.refresh(notifier))
         notifier.ready(status.text())
-        watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and pipeline.alive())
+        watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and loop.alive())
         watchdog.start()
-        turns = pipeline.run(source)
+        turns = loop.run(source)
         _LOGGER.info("input ended after %d turn(s)", turns)
     except Shutdown:
         _LOGGER.info("stopping")
@@ -114,36 +97,71 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     return 0
 
 
-def _reload(config_path: str | None, pipeline: Any) -> None:
-    """SIGHUP, in the audio thread: the new configuration, or a log line and the old one."""
-    from ..events import TurnFailed
-    from .reload import reload_pipeline
+def _open_source(config: Config, input_path: str | None, health: Any) -> AudioSource:
+    from ..voice.audio import MicrophoneSource, PcmStreamSource, WavFileSource
 
-    _LOGGER.info("SIGHUP: reloading the configuration")
+    if input_path == "-":
+        return PcmStreamSource(sys.stdin.buffer)
+    if input_path:
+        return WavFileSource(input_path)
+    return MicrophoneSource(config.audio.input_device, on_health=health.report)
+
+
+def _open_sink(
+    config: Config, output_path: str | None, rate_hz: int, health: Any
+) -> AudioSink | None:
+    """The WAV file, else the speaker; with no speaker, replies are text only."""
+    from ..errors import DeviceMissingError
+    from ..voice.audio import SpeakerSink, WavFileSink
+
+    if output_path:
+        return WavFileSink(output_path, rate_hz)
     try:
-        report = reload_pipeline(pipeline, load_config(config_path)[0])
-    except HearthError as err:
-        _LOGGER.error("reload refused, the running configuration stays: %s", err.message)
-        pipeline.bus.emit(TurnFailed(turn=None, code="reload_refused", message=err.message))
-        return
-    _LOGGER.info("%s", report.summary())
+        return SpeakerSink(config.audio.output_device, rate_hz, on_health=health.report)
+    except DeviceMissingError as err:
+        _LOGGER.warning("%s; replies are published as text only", err.message)
+        return None
+
+
+class _Running:
+    """The assembled Hearth in use, and SIGHUP's reload of it (in the loop's thread)."""
+
+    def __init__(self, hearth: Hearth, loop: HearingLoop, config_path: str | None) -> None:
+        self.hearth = hearth
+        self.loop = loop
+        self._config_path = config_path
+
+    def reload(self) -> None:
+        """The new configuration, or a log line and the old one."""
+        from ..events import TurnFailed
+        from .reload import reload
+
+        _LOGGER.info("SIGHUP: reloading the configuration")
+        try:
+            self.hearth, report = reload(self.hearth, self.loop, load_config(self._config_path)[0])
+        except HearthError as err:
+            _LOGGER.error("reload refused, the running configuration stays: %s", err.message)
+            message = err.message
+            self.hearth.bus.emit(TurnFailed(turn=None, code="reload_refused", message=message))
+            return
+        _LOGGER.info("%s", report.summary())
 
 
 class _StatusLine:
     """What ``systemctl status`` shows: "listening for hey jarvis; broker connected; 3 turns
     today"."""
 
-    def __init__(self, wake: str, link: Any, pipeline: Any, health: Any = None) -> None:
+    def __init__(self, wake: str, link: Any, activity: Activity, health: Any = None) -> None:
         self._wake = wake.replace("_", " ")
         self._link = link
-        self._pipeline = pipeline
+        self._activity = activity
         self._health = health  # a HealthBoard: "microphone lost; retrying in 8 s"
         self._day = ""
         self._turns = 0
         self._shown = ""
 
     def text(self) -> str:
-        doing = "muted" if self._pipeline.muted else f"listening for {self._wake}"
+        doing = "muted" if self._activity.muted else f"listening for {self._wake}"
         problems: list[str] = self._health.problems() if self._health is not None else []
         if any(problem.startswith("microphone ") for problem in problems):
             doing = problems.pop(0)  # not listening while the microphone is away

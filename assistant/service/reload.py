@@ -15,32 +15,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..assemble import (
-    make_endpointer,
-    make_llm_model,
-    make_llm_router,
-    make_router,
-    make_stt,
-    make_tts,
-    make_wake,
-)
+from ..assemble import Hearth, assemble
 from ..config import Config
 from ..home.entities import Entity
 from ..home.home import exposure_filter
-from ..skill import load_skills
-from ..turn.answer import data_dir
-from ..turn.conversation import Conversation
-from ..turn.pipeline import Pipeline
-from ..turn.profiles import Profiles
-from ..understanding.tools import ToolCatalog
-from ..voice.wake import WakeGate
+from ..turn.pipeline import HearingLoop
 
-__all__ = ["ReloadReport", "reload_pipeline"]
+__all__ = ["ReloadReport", "reload"]
 
 _LOGGER = logging.getLogger(__name__)
 
 _NEEDS_RESTART = ("mqtt", "audio", "assistant.node_id", "assistant.language")
-_LLM_MODEL_KEYS = ("enabled", "model", "chat_format", "n_ctx", "n_threads")
 
 
 @dataclass(slots=True)
@@ -76,62 +61,34 @@ def _changed(old: Config, new: Config) -> list[str]:
     return [key for key in after if before.get(key) != after[key]]
 
 
-def reload_pipeline(pipeline: Pipeline, config: Config) -> ReloadReport:
-    """Apply ``config`` to the running ``pipeline``; raises (a :class:`HearthError`) before
-    changing anything if a part of it cannot be built. Call between turns, in the audio thread."""
+def reload(hearth: Hearth, loop: HearingLoop | None, config: Config) -> tuple[Hearth, ReloadReport]:
+    """Assemble Hearth anew from ``config``, keeping each model whose own keys did not change,
+    then swap it into ``loop`` as one. Raises (a :class:`HearthError`) before changing anything
+    if a part of it cannot be built or loaded. Call between turns, in the loop's thread."""
     started = time.perf_counter()
-    old = pipeline.config
+    old = hearth.config
     report = ReloadReport(changed=_changed(old, config))
     report.needs_restart = [k for k in _NEEDS_RESTART if _get(old, k) != _get(config, k)]
     if not report.changed:
-        return report
-    # -- build and load everything new first -------------------------------------------------
-    skills = load_skills(config.router.skills_dir)
-    router = make_router(config, skills)
-    router.load()
+        return hearth, report
+    new = assemble(
+        config,
+        bus=hearth.bus,
+        publisher=hearth.publisher,
+        listen=hearth.listens,
+        speak=hearth.tts is not None,
+        home=hearth.home,
+        reuse=hearth,
+    )
     entities = [Entity.from_config(cfg) for cfg in config.entities]
-    wake = stt = tts = None
-    if pipeline.wake is not None and old.wake.model != config.wake.model:
-        wake = make_wake(config)
-        wake.load()
-        report.models.append("wake")
-    if pipeline.stt is not None and old.stt != config.stt:
-        stt = make_stt(config)
-        stt.load()
-        report.models.append("stt")
-    if pipeline.tts is not None and old.tts != config.tts:
-        tts = make_tts(config)
-        tts.load()
-        report.models.append("tts")
-    llm_model_changed = any(getattr(old.llm, k) != getattr(config.llm, k) for k in _LLM_MODEL_KEYS)
-    llm: Any = pipeline.llm
-    if config.llm.enabled and (llm_model_changed or old.llm != config.llm):
-        model = getattr(llm, "model", None)
-        if llm_model_changed or model is None:
-            model = make_llm_model(config)
-            model.load()
-            report.models.append("llm")
-        llm = make_llm_router(config, model)
-    elif not config.llm.enabled:
-        llm = None
-    # -- then swap, all at once --------------------------------------------------------------
-    active = pipeline.profiles.active
-    pipeline.config = config
-    pipeline.skills = skills
-    pipeline.router = router
-    pipeline.profiles = Profiles(config)
-    if active and active in config.profiles:
-        pipeline.profiles.switch(active)
-    pipeline.conversation = Conversation(config.conversation.timeout_s)
-    pipeline.gate = WakeGate(config.wake.threshold, config.wake.refractory_s)
-    if pipeline.endpointer is not None:
-        pipeline.endpointer = make_endpointer(config, pipeline.endpointer.vad)
-    pipeline.wake = wake or pipeline.wake
-    pipeline.stt = stt or pipeline.stt
-    pipeline.tts = tts or pipeline.tts
-    pipeline.data_dir = data_dir(config)
-    pipeline.set_language_model(llm, ToolCatalog.build)
-    pipeline.home.reconfigure(entities, exposure_filter(config.expose))  # feeds the new router
-    pipeline.prepare_language_model()
+    report.models = [stage for stage in new.loaded if stage != "vad"]
+    # -- everything is built and loaded: swap, all at once -----------------------------------
+    home = hearth.home
+    home.unsubscribe(hearth.router.update_entities)
+    home.subscribe(new.router.update_entities)
+    if loop is not None:
+        loop.swap(new.stages(loop.activity, loop.sink, loop.announce))
+    home.reconfigure(entities, exposure_filter(config.expose))  # feeds the new router
+    new.prepare()
     report.seconds = time.perf_counter() - started
-    return report
+    return new, report

@@ -29,9 +29,16 @@ class Shutdown(BaseException):
     """Raised in the main thread to stop the daemon; not an error, so not an ``Exception``."""
 
 
-class Stoppable(Protocol):
+class _Activity(Protocol):
     in_turn: bool
     stopping: threading.Event
+
+
+class Stoppable(Protocol):
+    """A hearing loop: what it is doing, and how to stop it."""
+
+    @property
+    def activity(self) -> _Activity: ...
 
     def stop(self) -> None: ...
 
@@ -41,11 +48,11 @@ class Signals:
 
     def __init__(
         self,
-        pipeline: Stoppable | None = None,
+        loop: Stoppable | None = None,
         reload: Callable[[], None] | None = None,
         grace_s: float = GRACE_S,
     ) -> None:
-        self.pipeline = pipeline
+        self.loop = loop
         self.reload = reload
         self._grace_s = grace_s
         self._previous: dict[int, Any] = {}
@@ -61,25 +68,25 @@ class Signals:
             signal.signal(signum, handler)
 
     def _on_stop(self, signum: int, frame: Any) -> None:
-        pipeline = self.pipeline
-        if pipeline is None or pipeline.stopping.is_set() or not pipeline.in_turn:
+        loop = self.loop
+        if loop is None or loop.activity.stopping.is_set() or not loop.activity.in_turn:
             raise Shutdown
         _LOGGER.info(
             "stopping on %s after the turn in progress (at most %.0f s)",
             signal.Signals(signum).name,
             self._grace_s,
         )
-        pipeline.stop()
+        loop.stop()
         self._waiter = threading.Thread(
-            target=self._stop_after_turn, args=(pipeline,), name="hearth-stop", daemon=True
+            target=self._stop_after_turn, args=(loop,), name="hearth-stop", daemon=True
         )
         self._waiter.start()
 
-    def _stop_after_turn(self, pipeline: Stoppable) -> None:
+    def _stop_after_turn(self, loop: Stoppable) -> None:
         """Signal the main thread again once the turn has ended or the grace is over: the main
         thread may be blocked reading audio that will never come."""
         deadline = time.monotonic() + self._grace_s
-        while pipeline.in_turn and time.monotonic() < deadline:
+        while loop.activity.in_turn and time.monotonic() < deadline:
             if self._done.wait(0.02):
                 return
         if not self._done.is_set():

@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from ..assemble import build_pipeline
+from ..assemble import Hearth, assemble
 from ..config import Config, EntityConfig
 from ..events import Event, EventBus, SpeechEnded, Transcript, TurnFinished
-from ..mqtt.link import MemoryPublisher
+from ..home.actions import MemoryPublisher
 from ..voice.audio import SAMPLE_RATE_HZ, ArraySource, MemorySink
+from .llm_timing import time_language_model
 
 __all__ = ["print_table", "run_bench"]
 
@@ -72,10 +73,11 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def _speech(pipeline: Any, text: str) -> np.ndarray:
+def _speech(hearth: Hearth, text: str) -> np.ndarray:
     import soxr
 
-    tts = pipeline.tts
+    tts = hearth.tts
+    assert tts is not None  # the bench assembles with speech
     audio = np.concatenate(list(tts.sentences(text))).astype(np.float32) / 32768.0
     resampled = soxr.resample(audio, tts.sample_rate_hz, SAMPLE_RATE_HZ)
     return (np.clip(resampled, -1, 1) * 32767).astype(np.int16)
@@ -122,30 +124,28 @@ def run_bench(config: Config, runs: int = 3, recommend: bool = False) -> dict[st
     # as `hearth run` does: the first broker attempt runs while the models load
     broker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-bench-broker")
     attempt = broker.submit(_broker_attempt, config)
-    loaded = build_pipeline(
-        config, bus=bus, publisher=publisher, listen=True, speak=True, sink=MemorySink()
-    )
-    pipeline = loaded.pipeline
+    hearth = assemble(config, bus=bus, publisher=publisher, listen=True, speak=True)
+    loop = hearth.hearing_loop(MemorySink())
     broker_attempt = attempt.result()
     broker.shutdown()
     started = time.perf_counter()
-    pipeline.prepare_language_model()
+    hearth.prepare()
     prepare_s = time.perf_counter() - started
     ready = {
         "time_to_ready_s": _round(_process_age_s(), 2),
-        "load_s": round(loaded.load_s, 2),
-        "prepare_llm_s": round(prepare_s, 2) if pipeline.llm is not None else None,
+        "load_s": round(hearth.load_s, 2),
+        "prepare_llm_s": round(prepare_s, 2) if hearth.router.thinks else None,
         "broker": broker_attempt,
     }
     silence = np.zeros(SAMPLE_RATE_HZ, dtype=np.int16)
-    wake_phrase = _speech(pipeline, "Hey Jarvis.")
+    wake_phrase = _speech(hearth, "Hey Jarvis.")
     tts_rtf: list[float] = []
     clips: list[np.ndarray] = []
     stream: list[np.ndarray] = []
     for index in range(runs):
         command = COMMANDS[index % len(COMMANDS)]
         started = time.perf_counter()
-        spoken = _speech(pipeline, command)
+        spoken = _speech(hearth, command)
         clips.append(spoken)
         tts_rtf.append((time.perf_counter() - started) / (len(spoken) / SAMPLE_RATE_HZ))
         stream += [silence, wake_phrase, silence[:8000], spoken, silence, silence]
@@ -153,8 +153,8 @@ def run_bench(config: Config, runs: int = 3, recommend: bool = False) -> dict[st
     # wake word's refractory time, so every command wakes the assistant again
     audio = np.concatenate(stream)
     audio_s = len(audio) / SAMPLE_RATE_HZ
-    pipeline.run(ArraySource(audio))
-    language_model = _time_language_model(pipeline, prepare_ms=1000 * prepare_s)
+    loop.run(ArraySource(audio))
+    language_model = time_language_model(hearth, prepare_ms=1000 * prepare_s)
     usage_end = resource.getrusage(resource.RUSAGE_SELF)
     stages = {}
     for key, label in STAGES:
@@ -179,7 +179,7 @@ def run_bench(config: Config, runs: int = 3, recommend: bool = False) -> dict[st
         "turns_completed": sum(1 for t in finished if t.outcome == "ok"),
         "transcripts": transcripts,
         "messages": [[m.topic, m.payload] for m in publisher.messages],
-        "load_s": round(loaded.load_s, 2),
+        "load_s": round(hearth.load_s, 2),
         "ready": ready,
         "stages": stages,
         "stt_rtf": round(statistics.median(stt_rtf), 3) if stt_rtf else None,
@@ -234,33 +234,6 @@ def _broker_attempt(config: Config) -> dict[str, Any]:
         **result,
         "attempt_ms": round(1000 * (time.perf_counter() - started), 1),
         "reachable": reachable,
-    }
-
-
-def _time_language_model(pipeline: Any, prepare_ms: float | None = None) -> dict[str, Any] | None:
-    """Layer 2 (a tool call the templates miss) and layer 3 (a free answer), after the tool
-    prompt was read once, as ``hearth run`` does at start."""
-    if pipeline.llm is None:
-        return None
-    if prepare_ms is None:
-        started = time.perf_counter()
-        pipeline.prepare_language_model()
-        prepare_ms = 1000 * (time.perf_counter() - started)
-    started = time.perf_counter()
-    pipeline._ask_model(pipeline._new_turn(), "could you make the kitchen light a bit brighter")
-    tool_ms = 1000 * (time.perf_counter() - started)
-    started = time.perf_counter()
-    first_ms = 0.0
-    sentences = pipeline.llm.answer("Why is the sky blue?", [], "", 60, 30.0)
-    for index, _sentence in enumerate(sentences):
-        if index == 0:
-            first_ms = 1000 * (time.perf_counter() - started)
-    return {
-        "model": pipeline.config.llm.model,
-        "prepare_ms": round(prepare_ms),
-        "tool_call_ms": round(tool_ms),
-        "answer_first_sentence_ms": round(first_ms),
-        "answer_total_ms": round(1000 * (time.perf_counter() - started)),
     }
 
 

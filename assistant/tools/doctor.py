@@ -100,19 +100,19 @@ def _broker(config: Config) -> Check:
 
 
 def _models(config: Config) -> list[Check]:
-    from ..assemble import build_pipeline
+    from ..assemble import assemble
     from ..events import EventBus
-    from ..mqtt.link import MemoryPublisher
+    from ..home.actions import MemoryPublisher
 
     started = time.perf_counter()
     try:
-        loaded = build_pipeline(
+        hearth = assemble(
             config, bus=EventBus(), publisher=MemoryPublisher(), listen=True, speak=True
         )
     except HearthError as err:
         return [Check("models", False, err.message)]
     checks = [Check("models", True, f"all loaded in {time.perf_counter() - started:.1f} s")]
-    stt = loaded.pipeline.stt
+    stt = hearth.stt
     assert stt is not None
     audio = np.zeros(16000 * 2, dtype=np.int16)
     started = time.perf_counter()
@@ -131,7 +131,7 @@ def _models(config: Config) -> list[Check]:
 
 
 def _disk(config: Config) -> Check:
-    from ..turn.answer import data_dir
+    from ..config import data_dir
 
     folder = data_dir(config)
     probe = folder

@@ -160,20 +160,20 @@ def _time_stt(config: Config, model: ModelFile, clips: Sequence[np.ndarray]) -> 
 
 
 def _time_llm(config: Config, model: str) -> dict[str, Any] | None:
-    from ..assemble import build_pipeline
+    from ..assemble import assemble
     from ..events import EventBus
-    from ..mqtt.link import MemoryPublisher
-    from .bench import _time_language_model
+    from ..home.actions import MemoryPublisher
+    from .llm_timing import time_language_model
 
     llm = config.llm.model_copy(update={"enabled": True, "model": model})
-    loaded = build_pipeline(
+    hearth = assemble(
         config.model_copy(update={"llm": llm}),
         bus=EventBus(),
         publisher=MemoryPublisher(),
         listen=False,
         speak=False,
     )
-    return _time_language_model(loaded.pipeline)
+    return time_language_model(hearth)
 
 
 def _ladder(

@@ -1,19 +1,26 @@
-"""The voice chain, start to finish, for one turn after another.
+"""A turn, start to finish, for one audio source: the whole story in one read.
 
-    frames ─► wake word ─► endpointer ─► speech-to-text ─► router ─► skill
+    frames ─► wake word ─► endpointer ─► speech-to-text ─► answerer (router ─► skill)
                                                                        │
                  speaker ◄── Piper, sentence by sentence ◄── reply ◄───┴──► MQTT actions
 
-One thread reads the audio source frame by frame. While no turn is open, frames go to the wake
-word detector, and the last ``audio.pre_roll_s`` of them are kept. When the wake word fires, a
-turn opens: frames go to the endpointer until the command ends, then the command is transcribed,
-routed, the skill's actions are published, and only then is the reply synthesised and played.
-Frames that arrive meanwhile wait in the source, so nothing is dropped. Every step emits an event
-on the bus, and every turn ends with a :class:`TurnFinished`, whatever happened.
+One :class:`HearingLoop` per audio source reads it frame by frame in its own thread:
 
-This module is the hearing half; :mod:`assistant.turn.answer` is the answering half (router, skill,
-actions, reply), which ``hearth ask`` and ``cmd/ask`` use on their own. Commands from MQTT
-(``cmd/*``) run in the audio thread between frames; ``cmd/cancel`` acts at once.
+1. While no turn is open, frames go to the wake word detector, and the last
+   ``audio.pre_roll_s`` of them are kept.
+2. When the wake word fires, a turn opens (a ``wake`` event), and frames go to the endpointer
+   until the command ends (``speech_end``). During the trailing silence, after
+   ``vad.early_match_s``, the audio so far is transcribed; a complete template match ends the
+   command there instead of after ``vad.silence_s``.
+3. The command is transcribed (``transcript``), with the home's device names as a hint.
+4. The :class:`~assistant.turn.answer.Answerer` routes it, runs the skill, publishes the actions
+   and only then speaks the reply.
+5. After a question ("Do you want me to unlock the front door?") the loop listens once more
+   without the wake word.
+
+Frames that arrive during a turn wait in the source, so nothing is dropped. Commands from MQTT
+(``cmd/*``) run in this thread between frames; ``cmd/cancel`` acts at once. The loop's stages are
+swapped as one (:meth:`HearingLoop.swap`) when the configuration is reloaded.
 """
 
 from __future__ import annotations
@@ -24,10 +31,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Final
 
 import numpy as np
 
+from ..config import Config
 from ..events import (
     AssistantState,
     EndReason,
@@ -37,18 +45,39 @@ from ..events import (
     TurnFailed,
     WakeDetected,
 )
-from ..mqtt.commands import Ask, Cancel, Command, Listen, Mute, Profile, Say
 from ..understanding.templates import RouteResult
-from ..voice.audio import FRAME_MS, AudioSource
+from ..voice.audio import FRAME_MS, SAMPLE_RATE_HZ, AudioSink, AudioSource
 from ..voice.endpoint import Endpointer, capture_command
 from ..voice.stt import SpeechToText, strip_wake_phrase
 from ..voice.wake import WakeDetector, WakeGate
-from .answer import SORRY_NOT_HEARD, Responder, TurnRecord
+from .activity import Activity
+from .answer import SORRY_NOT_HEARD, Answerer
+from .inbox import Ask, Cancel, Command, Inbox, Listen, Mute, Profile, Say
+from .record import TurnRecord
 
-__all__ = ["Pipeline"]
+__all__ = ["Hearing", "HearingLoop", "Stages"]
 
 _LOGGER = logging.getLogger(__name__)
-_FRAME_S = FRAME_MS / 1000
+_FRAME_S: Final = FRAME_MS / 1000
+_KEPT_SILENCE_S: Final = 0.3  # trailing silence left on a command for speech-to-text
+
+
+@dataclass(frozen=True, slots=True)
+class Hearing:
+    """The listening stages: the wake word, the endpointer and speech-to-text."""
+
+    wake: WakeDetector
+    endpointer: Endpointer
+    stt: SpeechToText
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    """What a hearing loop runs, swapped as one when the configuration is reloaded."""
+
+    config: Config
+    hearing: Hearing
+    answerer: Answerer
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,256 +91,300 @@ class _Early:
     router_ms: float
 
 
-class Pipeline(Responder):
-    """Wake → endpoint → speech-to-text, then the :class:`Responder`'s router → skill →
-    actions → speech."""
+@dataclass(frozen=True, slots=True)
+class _Heard:
+    """A command as the endpointer closed it."""
 
-    def __init__(
-        self,
-        *,
-        wake: WakeDetector | None = None,
-        endpointer: Endpointer | None = None,
-        stt: SpeechToText | None = None,
-        **answering: Any,
-    ) -> None:
-        super().__init__(**answering)
-        self.wake = wake
-        self.endpointer = endpointer
-        self.stt = stt
-        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+    audio: np.ndarray | None  # None: nothing was said (or the turn was cancelled)
+    reason: EndReason
+    early: _Early | None
+
+
+class HearingLoop:
+    """Wake → endpoint → speech-to-text → the answerer, one turn after another."""
+
+    def __init__(self, stages: Stages, activity: Activity, inbox: Inbox | None = None) -> None:
+        self._stages = stages
+        self.activity = activity
+        self.inbox = inbox or Inbox()
         self._soon: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._early_cpu_s: dict[str, float] = {}  # CPU of early attempts during the silence
-        self.audio_taps: list[Callable[[str, np.ndarray], None]] = []  # (turn, command audio)
-        self.gate = WakeGate(self.config.wake.threshold, self.config.wake.refractory_s)
         self._source: AudioSource | None = None
+        self._position_s = 0.0  # where in the audio stream the loop is
+        self._wake_s = 0.0  # time spent in the wake word detector, and on how many frames
+        self._wake_frames = 0
+        self.gate = self._new_gate()
+        self.audio_taps: list[Callable[[str, np.ndarray], None]] = []  # (turn, command audio)
+
+    # -- parts -------------------------------------------------------------------------------
+
+    @property
+    def stages(self) -> Stages:
+        return self._stages
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._stages.answerer
+
+    @property
+    def hearing(self) -> Hearing:
+        return self._stages.hearing
+
+    @property
+    def sink(self) -> AudioSink | None:
+        return self._stages.answerer.voice.sink
+
+    def swap(self, stages: Stages) -> None:
+        """Use new stages from the next frame on (a reload); call in the loop's thread."""
+        self._stages = stages
+        self.gate = self._new_gate()
+
+    def _new_gate(self) -> WakeGate:
+        wake = self._stages.config.wake
+        return WakeGate(wake.threshold, wake.refractory_s)
+
+    # -- control from other threads ----------------------------------------------------------
+
+    def submit(self, command: Command) -> None:
+        """Hand over a command from another thread. ``Cancel`` acts at once; the others run in
+        the loop's thread between frames."""
+        if isinstance(command, Cancel):
+            self.cancel()
+        else:
+            self.inbox.put(command)
+
+    def call_soon(self, work: Callable[[], None]) -> None:
+        """Run ``work`` in the loop's thread before the next frame, when no turn is in
+        progress (safe to call from a signal handler)."""
+        self._soon.put(work)
+
+    def cancel(self) -> None:
+        """Stop speaking and end the turn in progress."""
+        self.activity.cancelled.set()
+        self.answerer.voice.stop()
+
+    def stop(self) -> None:
+        """Shut down gracefully: stop listening and speaking, but let the turn in progress
+        publish its actions."""
+        self.activity.stopping.set()  # set first: a cancelled turn that is stopping still acts
+        self.cancel()
+
+    def announce(self, text: str) -> None:
+        """Speak later, between turns (a timer rings)."""
+        self.submit(Say(text))
 
     def alive(self, stall_s: float = 60.0) -> bool:
-        """Whether the audio loop moved within ``stall_s`` (a turn may think for a while).
+        """Whether the loop moved within ``stall_s`` (a turn may think for a while).
 
         A source that waits for its device (a microphone being reopened with backoff) shows its
         own sign of life, ``last_beat``; a loop frozen anywhere shows neither.
         """
         beat_s = float(getattr(self._source, "last_beat", 0.0))
-        return time.monotonic() - max(self.last_progress, beat_s) < stall_s
+        return time.monotonic() - max(self.activity.last_progress, beat_s) < stall_s
 
-    # -- audio in ----------------------------------------------------------------------------
+    # -- the loop ----------------------------------------------------------------------------
 
     def run(self, source: AudioSource) -> int:
-        """Consume the source until it ends; returns the number of turns taken.
-
-        Between frames, commands submitted from MQTT run here, in the audio thread.
-        """
-        assert self.wake is not None and self.endpointer is not None and self.stt is not None
+        """Consume the source until it ends; returns the number of turns taken."""
         self._source = source
-        pre_roll: deque[np.ndarray] = deque(
-            maxlen=max(1, round(self.config.audio.pre_roll_s / _FRAME_S))
-        )
         frames = source.frames()
-        audio_s = 0.0
-        wake_time_s = 0.0
-        wake_frames = 0
+        pre_roll: deque[np.ndarray] = deque(
+            maxlen=max(1, round(self._stages.config.audio.pre_roll_s / _FRAME_S))
+        )
+        self._position_s = 0.0
+        self.gate = self._new_gate()  # a new stream starts at 0 s: no refractory time carried
+        self.activity.idle()
         turns = 0
-        # a new stream starts at 0 s: the refractory time of an earlier one does not carry over
-        self.gate = WakeGate(self.config.wake.threshold, self.config.wake.refractory_s)
-        self._set_state(self._idle_state())
         for frame in frames:
-            if self.stopping.is_set():
+            if self.activity.stopping.is_set():
                 break
-            self.last_progress = time.monotonic()
-            while not self._soon.empty():
-                self._soon.get_nowait()()
-            if not self._commands.empty():
-                turns_before = turns
-                audio_s, turns = self._run_commands(frames, audio_s, turns)
-                if turns != turns_before:
-                    pre_roll.clear()
-                    self.wake.reset()
+            self.activity.last_progress = time.monotonic()
+            taken = self._between_frames(frames)
+            if taken:
+                turns += taken
+                pre_roll.clear()
+                self.hearing.wake.reset()
             if not len(frame):  # the microphone is away: nothing to hear, commands still run
                 continue
-            audio_s += _FRAME_S
-            if self.muted:
+            self._position_s += _FRAME_S
+            if self.activity.muted:
                 continue
-            started = time.perf_counter()
-            score = self.wake.score(frame)
-            wake_time_s += time.perf_counter() - started
-            wake_frames += 1
+            score = self._wake_score(frame)
             pre_roll.append(frame)
-            if not self.gate.fire(score, audio_s):
+            if not self.gate.fire(score, self._position_s):
                 continue
             turns += 1
-            record = self._new_turn()
-            record.timings_ms["wake"] = 1000 * wake_time_s / wake_frames
-            self.bus.emit(
-                WakeDetected(
-                    turn=record.turn,
-                    model=self.wake.name,
-                    score=score,
-                    audio_s=audio_s,
-                    wake_ms=record.timings_ms["wake"],
-                )
-            )
-            audio_s = self._voice_turn(record, frames, list(pre_roll), audio_s)
-            audio_s = self._follow_ups(frames, audio_s)
+            self._wake_turn(score, frames, list(pre_roll))
             pre_roll.clear()
-            self.wake.reset()
-        if not self.stopping.is_set():
-            audio_s, turns = self._run_commands(iter(()), audio_s, turns)
+            self.hearing.wake.reset()
+        if not self.activity.stopping.is_set():
+            turns += self._run_commands(iter(()))
         return turns
 
-    def _follow_ups(self, frames: Iterator[np.ndarray], audio_s: float) -> float:
-        """After a question ("Do you want me to unlock the front door?"), listen again at once,
-        without the wake word; once per question."""
-        while self.conversation.expecting_reply and not self.stopping.is_set():
-            record = self._new_turn()
-            self.bus.emit(ListenStarted(turn=record.turn, trigger="follow_up"))
-            audio_s = self._voice_turn(record, frames, [], audio_s)
+    def _between_frames(self, frames: Iterator[np.ndarray]) -> int:
+        """Work handed over from other threads; returns the number of turns it took."""
+        while not self._soon.empty():
+            self._soon.get_nowait()()
+        return self._run_commands(frames) if not self.inbox.empty() else 0
+
+    def _wake_score(self, frame: np.ndarray) -> float:
+        started = time.perf_counter()
+        score = self.hearing.wake.score(frame)
+        self._wake_s += time.perf_counter() - started
+        self._wake_frames += 1
+        return score
+
+    def _wake_turn(
+        self, score: float, frames: Iterator[np.ndarray], pre_roll: list[np.ndarray]
+    ) -> None:
+        """The wake word fired: listen for the command, answer it, then any follow-up."""
+        record = self.answerer.new_turn(spoken=True)
+        wake_ms = 1000 * self._wake_s / max(1, self._wake_frames)
+        record.meter.set("wake", wake_ms)
+        self.answerer.bus.emit(
+            WakeDetected(
+                turn=record.turn,
+                model=self.hearing.wake.name,
+                score=score,
+                audio_s=self._position_s,
+                wake_ms=wake_ms,
+            )
+        )
+        self._voice_turn(record, frames, pre_roll)
+        self._follow_ups(frames)
+
+    def _follow_ups(self, frames: Iterator[np.ndarray]) -> None:
+        """After a question, listen again at once, without the wake word; once per question."""
+        conversation = self.answerer.conversation
+        while conversation.expecting_reply and not self.activity.stopping.is_set():
+            record = self.answerer.new_turn(spoken=True)
+            self.answerer.bus.emit(ListenStarted(turn=record.turn, trigger="follow_up"))
+            self._voice_turn(record, frames, [])
             if record.outcome == "no_speech":
-                self.conversation.expecting_reply = False
-        return audio_s
+                conversation.expecting_reply = False
 
-    def call_soon(self, work: Callable[[], None]) -> None:
-        """Run ``work`` in the audio thread before the next frame, when no turn is in progress
-        (safe to call from a signal handler)."""
-        self._soon.put(work)
+    def _voice_turn(
+        self, record: TurnRecord, frames: Iterator[np.ndarray], pre_roll: list[np.ndarray]
+    ) -> None:
+        """Listen for the command, transcribe it, and answer it."""
+        answerer = self.answerer
+        with answerer.turn(record):
+            self.activity.set(AssistantState.LISTENING)
+            heard = self._listen(record, frames, pre_roll)
+            if heard.audio is None:
+                record.outcome = heard.reason.value
+                return
+            self.activity.set(AssistantState.THINKING)
+            text, route = self._transcribe_heard(record, heard)
+            if not text:
+                answerer.fail(record, "empty_transcript", "speech-to-text heard no words")
+                answerer.say(record, SORRY_NOT_HEARD)
+                return
+            answerer.answer(record, text, route)
 
-    def announce(self, text: str) -> None:
-        super().announce(text)
-        self.submit(Say(text))
+    def _listen(
+        self, record: TurnRecord, frames: Iterator[np.ndarray], pre_roll: list[np.ndarray]
+    ) -> _Heard:
+        """Frames to the endpointer until the command ends; the ``speech_end`` event."""
+        endpointer = self.hearing.endpointer
+        early_match_s = self._stages.config.vad.early_match_s
+        with record.meter.stage("endpoint"):
+            capture = capture_command(
+                endpointer,
+                frames,
+                pre_roll,
+                early_match_s=early_match_s,
+                try_early=lambda command: self._try_early(record, command),
+                cancelled=self.activity.cancelled,
+            )
+        self._position_s += capture.consumed_s
+        silence_s = early_match_s if capture.early is not None else endpointer.trailing_silence_s
+        record.meter.set("endpoint", 1000 * silence_s)
+        reason = capture.reason
+        audio = None
+        if reason is not EndReason.CANCELLED and endpointer.speech_seen:
+            extra_frames = round((endpointer.trailing_silence_s - _KEPT_SILENCE_S) / _FRAME_S)
+            keep = len(capture.frames) - max(0, extra_frames)
+            audio = np.concatenate(capture.frames[: max(1, keep)])
+            for tap in self.audio_taps:
+                tap(record.turn, audio)
+        elif reason is not EndReason.CANCELLED:
+            reason = EndReason.NO_SPEECH
+        self.answerer.bus.emit(
+            SpeechEnded(
+                turn=record.turn,
+                reason=reason,
+                speech_s=0.0 if audio is None else len(audio) / SAMPLE_RATE_HZ,
+                endpoint_ms=1000 * silence_s,
+            )
+        )
+        early = capture.early if audio is not None else None
+        started = early.started if early is not None else time.perf_counter()
+        record.speech_end_at = started - silence_s
+        return _Heard(audio, reason, early)
+
+    def _transcribe_heard(
+        self, record: TurnRecord, heard: _Heard
+    ) -> tuple[str, RouteResult | None]:
+        """The command's words (from the early attempt if it matched) and its template match."""
+        if heard.early is not None:
+            text, route, stt_ms = heard.early.text, heard.early.route, heard.early.stt_ms
+            record.meter.set("router", heard.early.router_ms)
+        else:
+            assert heard.audio is not None
+            with record.meter.stage("stt"):
+                text, stt_ms = self._transcribe(heard.audio)
+            route = None
+        record.meter.set("stt", stt_ms)
+        self.answerer.bus.emit(Transcript(turn=record.turn, text=text, stt_ms=stt_ms))
+        return text, route
+
+    def _try_early(self, record: TurnRecord, command: list[np.ndarray]) -> _Early | None:
+        """During the trailing silence: transcribe what was said so far; a template match
+        ends the command now."""
+        started = time.perf_counter()
+        with record.meter.stage("stt"):
+            text, stt_ms = self._transcribe(np.concatenate(command))
+        with record.meter.stage("router"):
+            route = self.answerer.router.match(text) if text else None
+        if route is None:
+            return None
+        return _Early(text, route, started, stt_ms, record.meter.last_ms("router"))
+
+    def _transcribe(self, audio: np.ndarray) -> tuple[str, float]:
+        started = time.perf_counter()
+        names = self.answerer.home.registry().spoken_names()
+        text = self.hearing.stt.transcribe(audio, names)
+        text = strip_wake_phrase(text, self.hearing.wake.name)
+        return text, 1000 * (time.perf_counter() - started)
 
     # -- commands from MQTT ------------------------------------------------------------------
 
-    def submit(self, command: Command) -> None:
-        """Hand over a command from another thread. ``Cancel`` acts at once; the others run in
-        the audio thread between frames."""
-        if isinstance(command, Cancel):
-            self.cancel()
-        else:
-            self._commands.put(command)
-
-    def _run_commands(
-        self, frames: Iterator[np.ndarray], audio_s: float, turns: int
-    ) -> tuple[float, int]:
-        while not self.stopping.is_set():
-            try:
-                command = self._commands.get_nowait()
-            except queue.Empty:
-                return audio_s, turns
+    def _run_commands(self, frames: Iterator[np.ndarray]) -> int:
+        """Run the waiting commands in order; returns the number of turns they took."""
+        turns = 0
+        while not self.activity.stopping.is_set():
+            command = self.inbox.take()
+            if command is None:
+                return turns
+            answerer = self.answerer
             if isinstance(command, Mute):
-                self.muted = command.on
-                self._set_state(self._idle_state())
+                self.activity.muted = command.on
+                self.activity.idle()
             elif isinstance(command, Say):
-                record = self._new_turn()
-                with self._turn(record):
-                    self._speak(record, command.text)
+                record = answerer.new_turn()
+                with answerer.turn(record):
+                    answerer.say(record, command.text)
             elif isinstance(command, Ask):
                 turns += 1
-                self.run_text(command.text)
+                answerer.run_text(command.text)
             elif isinstance(command, Listen):
                 turns += 1
-                record = self._new_turn()
-                self.bus.emit(ListenStarted(turn=record.turn, trigger="mqtt"))
-                audio_s = self._voice_turn(record, frames, [], audio_s)
-                audio_s = self._follow_ups(frames, audio_s)
-            elif isinstance(command, Profile) and not self.switch_profile(command.name):
-                node = self.config.assistant.node_id
+                record = answerer.new_turn(spoken=True)
+                answerer.bus.emit(ListenStarted(turn=record.turn, trigger="mqtt"))
+                self._voice_turn(record, frames, [])
+                self._follow_ups(frames)
+            elif isinstance(command, Profile) and not answerer.switch_profile(command.name):
+                node = self._stages.config.assistant.node_id
                 message = f"hearth/{node}/cmd/profile: no profile {command.name!r}"
-                self.bus.emit(TurnFailed(turn=None, code="bad_command", message=message))
-        return audio_s, turns
-
-    def _voice_turn(
-        self,
-        record: TurnRecord,
-        frames: Iterator[np.ndarray],
-        pre_roll: list[np.ndarray],
-        audio_s: float,
-    ) -> float:
-        """Listen for the command after a wake-up, then answer it. Returns the stream position."""
-        with self._turn(record):
-            self._set_state(AssistantState.LISTENING)
-            cpu, self._early_cpu_s = time.process_time(), {}
-            command, reason, early, audio_s = self._listen(frames, pre_roll, audio_s)
-            record.add_cpu("endpoint", cpu + sum(self._early_cpu_s.values()))
-            for stage, cpu_s in self._early_cpu_s.items():
-                record.cpu_s[stage] = record.cpu_s.get(stage, 0.0) + cpu_s
-            assert self.endpointer is not None and self.stt is not None
-            endpoint_ms = 1000 * self.endpointer.trailing_silence_s
-            if early is not None:
-                endpoint_ms = 1000 * self.config.vad.early_match_s
-            record.timings_ms["endpoint"] = endpoint_ms
-            if reason is EndReason.CANCELLED or not self.endpointer.speech_seen:
-                if reason is not EndReason.CANCELLED:
-                    reason = EndReason.NO_SPEECH
-                self.bus.emit(
-                    SpeechEnded(
-                        turn=record.turn, reason=reason, speech_s=0.0, endpoint_ms=endpoint_ms
-                    )
-                )
-                record.outcome = reason.value
-                return audio_s
-            keep = len(command) - max(
-                0, round((self.endpointer.trailing_silence_s - 0.3) / _FRAME_S)
-            )
-            audio = np.concatenate(command[: max(1, keep)])
-            for tap in self.audio_taps:
-                tap(record.turn, audio)
-            self.bus.emit(
-                SpeechEnded(
-                    turn=record.turn,
-                    reason=reason,
-                    speech_s=len(audio) / 16000,
-                    endpoint_ms=endpoint_ms,
-                )
-            )
-            self._set_state(AssistantState.THINKING)
-            route: RouteResult | None = None
-            if early is not None:
-                text, route, stt_ms = early.text, early.route, early.stt_ms
-                record.processing_started = early.started
-                record.timings_ms["router"] = early.router_ms
-            else:
-                record.processing_started = time.perf_counter()
-                cpu = time.process_time()
-                text, stt_ms = self._transcribe(audio)
-                record.add_cpu("stt", cpu)
-            record.timings_ms["stt"] = stt_ms
-            self.bus.emit(Transcript(turn=record.turn, text=text, stt_ms=stt_ms))
-            if not text:
-                self._fail(record, "empty_transcript", "speech-to-text heard no words")
-                self._speak(record, SORRY_NOT_HEARD)
-                return audio_s
-            self._answer(record, text, route)
-        return audio_s
-
-    def _listen(
-        self, frames: Iterator[np.ndarray], pre_roll: list[np.ndarray], audio_s: float
-    ) -> tuple[list[np.ndarray], EndReason, _Early | None, float]:
-        """The command's frames, why it ended, and an early match if there was one."""
-        assert self.endpointer is not None
-        capture = capture_command(
-            self.endpointer,
-            frames,
-            pre_roll,
-            early_match_s=self.config.vad.early_match_s,
-            try_early=self._try_early,
-            cancelled=self._cancelled,
-        )
-        return capture.frames, capture.reason, capture.early, audio_s + capture.consumed_s
-
-    def _try_early(self, command: list[np.ndarray]) -> _Early | None:
-        started, cpu = time.perf_counter(), time.process_time()
-        text, stt_ms = self._transcribe(np.concatenate(command))
-        routed, routed_cpu = time.perf_counter(), time.process_time()
-        route = self.router.route(text) if text else None
-        early = self._early_cpu_s
-        early["stt"] = early.get("stt", 0.0) + routed_cpu - cpu
-        early["router"] = early.get("router", 0.0) + time.process_time() - routed_cpu
-        if route is None:
-            return None
-        return _Early(text, route, started, stt_ms, 1000 * (time.perf_counter() - routed))
-
-    def _transcribe(self, audio: np.ndarray) -> tuple[str, float]:
-        assert self.stt is not None and self.wake is not None
-        started = time.perf_counter()
-        text = self.stt.transcribe(audio, self.home.registry().spoken_names())
-        text = strip_wake_phrase(text, self.wake.name)
-        return text, 1000 * (time.perf_counter() - started)
+                answerer.bus.emit(TurnFailed(turn=None, code="bad_command", message=message))
+        return turns

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -98,6 +98,17 @@ def _weights_in_plain_memory(enabled: bool) -> Iterator[None]:
         yield
     finally:
         native.llama_model_default_params = original
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One consultation of the model, kept for the journal: the messages as sent, the raw text
+    of each try and what was made of it."""
+
+    layer: str
+    prompt: list[Message]
+    outputs: list[str] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
 
 
 class LanguageModel(Protocol):

@@ -1,14 +1,11 @@
-"""Router layers 2 and 3: what the language model decides when the sentence templates miss.
+"""Router layer 2: one tool call from the language model, when no sentence template matched.
 
-Layer 2 (:meth:`LlmRouter.decide`) asks for one tool call under a JSON-schema grammar and validates
-it with :func:`~assistant.understanding.tools.parse_tool_call`; an invalid call is fed back to the
-model with the reason, at most twice. The result is a
-:class:`~assistant.understanding.templates.RouteResult` with the slots a template match would give,
-so the skill runs unchanged. Layer 3 (:meth:`LlmRouter.answer`) streams a short spoken answer, one
-sentence at a time.
-
-The model never sees a topic or a payload: it names an intent and a device; the catalogue and the
-skills decide what that means.
+:meth:`ToolCaller.decide` asks for one JSON tool call under a grammar built from the tool
+catalogue (:mod:`assistant.understanding.tool_catalog`) and validates it with
+:func:`~assistant.understanding.tool_parse.parse_tool_call`; a call that is invalid, or names a
+device or text nobody said, is fed back to the model with the reason, at most twice. The result
+is a :class:`~assistant.understanding.templates.RouteResult` with the slots a template match
+would give, so the skill runs unchanged. The model never sees a topic or a payload.
 """
 
 from __future__ import annotations
@@ -16,17 +13,17 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Final
 
 from ..config import LlmConfig
 from ..errors import RouterError, ToolCallError
-from .language_model import LanguageModel, Message
+from .language_model import Exchange, LanguageModel, Message
 from .templates import RouteResult
-from .tools import NONE_INTENT, NoToolCall, ToolCall, ToolCatalog, parse_tool_call
+from .tool_catalog import NONE_INTENT, NoToolCall, ToolCall, ToolCatalog
+from .tool_parse import parse_tool_call
 
-__all__ = ["ANSWER_PROMPT", "TOOL_PROMPT", "Exchange", "LlmRouter", "split_sentences"]
+__all__ = ["TOOL_PROMPT", "ToolCaller"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,48 +31,10 @@ TOOL_PROMPT: Final = (
     "You control a smart home. Answer with one JSON tool call that does what the user asks, "
     "with device and area names exactly as listed."
 )
-ANSWER_PROMPT: Final = (
-    "You are Hearth, a friendly voice assistant in a home. Your words are spoken aloud: answer "
-    "in one or two short sentences of plain words, with no lists, markdown or emoji."
-)
 _CALL_TOKENS: Final = 96  # a tool call is 20-40 tokens; a grammar leaves little room to ramble
 _RETRIES: Final = 2  # invalid calls fed back to the model before layer 2 gives up
 _HISTORY: Final = 4  # earlier messages shown to layer 2 (two exchanges)
-_SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
 _FILLER: Final = frozenset({"the", "and", "all", "please", "turn", "set", "switch", "off"})
-
-
-@dataclass(slots=True)
-class Exchange:
-    """One consultation of the model, kept for the journal: the messages as sent, the raw text
-    of each try and what was made of it."""
-
-    layer: str
-    prompt: list[Message]
-    outputs: list[str] = field(default_factory=list)
-    verdicts: list[str] = field(default_factory=list)
-
-
-def _recorded(pieces: Iterator[str], exchange: Exchange) -> Iterator[str]:
-    """Pass the pieces on, keeping their text as the exchange's output."""
-    exchange.outputs.append("")
-    for piece in pieces:
-        exchange.outputs[-1] += piece
-        yield piece
-
-
-def split_sentences(pieces: Iterator[str]) -> Iterator[str]:
-    """Join text pieces and yield each sentence (ending in ``.``, ``!`` or ``?`` followed by
-    white space) as soon as it is complete; the rest when the pieces end."""
-    buffer = ""
-    for piece in pieces:
-        buffer += piece
-        *done, buffer = _SENTENCE_END.split(buffer)
-        for sentence in done:
-            if sentence.strip():
-                yield sentence.strip()
-    if buffer.strip():
-        yield buffer.strip()
 
 
 def _words(text: str) -> set[str]:
@@ -121,12 +80,12 @@ def _check(output: str, catalog: ToolCatalog, said: Sequence[str]) -> ToolCall |
     return call
 
 
-class LlmRouter:
-    """Layer 2 (a validated tool call) and layer 3 (a free answer) over one language model.
+class ToolCaller:
+    """Layer 2 over one language model.
 
-    Both keep their system prompt as the first message, built once (per catalogue for layer 2,
-    per instructions for layer 3), so that consecutive calls share a prefix that the model's
-    cache has already evaluated.
+    The system prompt (instructions, tools and devices) is the first message, built once per
+    catalogue, so that consecutive calls share a prefix that the model's cache has already
+    evaluated.
     """
 
     layer = "llm"
@@ -135,8 +94,7 @@ class LlmRouter:
         self._model = model
         self._config = config
         self._tool_prompt: tuple[ToolCatalog, str] | None = None
-        self._answer_prompt: tuple[str, str] | None = None
-        self.last_exchange: Exchange | None = None  # the latest decide() or answer()
+        self.last_exchange: Exchange | None = None  # the latest decide()
 
     @property
     def model(self) -> LanguageModel:
@@ -217,29 +175,3 @@ class LlmRouter:
                 sentence=output,
             )
         return None
-
-    def answer(
-        self,
-        text: str,
-        history: Sequence[Message],
-        system_prompt: str,
-        max_tokens: int,
-        deadline_s: float,
-    ) -> Iterator[str]:
-        """A free answer, one sentence at a time as the model writes it; at most ``max_tokens``
-        tokens, and it stops ``deadline_s`` seconds after this call. ``system_prompt`` adds
-        instructions (a profile's persona) after Hearth's own."""
-        messages: list[Message] = [
-            {"role": "system", "content": self._answer_system(system_prompt)},
-            *history,
-            {"role": "user", "content": text},
-        ]
-        exchange = self.last_exchange = Exchange("llm_answer", list(messages))
-        pieces = self._model.stream(messages, max_tokens, deadline_s)
-        return split_sentences(_recorded(pieces, exchange))
-
-    def _answer_system(self, extra: str) -> str:
-        if self._answer_prompt is None or self._answer_prompt[0] != extra:
-            full = f"{ANSWER_PROMPT}\n{extra.strip()}" if extra.strip() else ANSWER_PROMPT
-            self._answer_prompt = (extra, full)
-        return self._answer_prompt[1]
