@@ -45,11 +45,23 @@ from .voice.stt import SpeechToText, WhisperSpeechToText
 from .voice.tts import PiperTextToSpeech, TextToSpeech
 from .voice.wake import OpenWakeWordDetector, WakeDetector
 
-__all__ = ["Hearth", "assemble", "log_events", "make_home"]
+__all__ = ["Given", "Hearth", "assemble", "log_events", "make_home"]
 
 _LOGGER = logging.getLogger("assistant.events")
 
 _LLM_MODEL_KEYS = ("enabled", "model", "chat_format", "n_ctx", "n_threads")
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    """Stages to use as they are instead of the configured models (the fakes in
+    :mod:`assistant.fakes`, for tests of the turn logic); each is loaded like the others."""
+
+    wake: WakeDetector | None = None
+    vad: VoiceDetector | None = None
+    stt: SpeechToText | None = None
+    tts: TextToSpeech | None = None
+    model: LanguageModel | None = None
 
 
 @dataclass(slots=True)
@@ -140,10 +152,12 @@ def assemble(
     speak: bool,
     home: Home | None = None,
     reuse: Hearth | None = None,
+    given: Given | None = None,
 ) -> Hearth:
     """Build Hearth from ``config``: the router always, the audio models if ``listen``, the
     voice if ``speak``, the language model if ``llm.enabled``. With ``reuse``, a model whose
-    own configuration did not change is taken from it. Raises a :class:`HearthError` before
+    own configuration did not change is taken from it; a stage in ``given`` is used instead of
+    its configured model. Raises a :class:`HearthError` before
     anything is returned if a part cannot be built or loaded."""
     started = time.perf_counter()
     skills = load_skills(config.router.skills_dir)
@@ -155,33 +169,44 @@ def assemble(
     templates.set_profiles(list(config.profiles))
     loaders: list[tuple[str, Callable[[], None]]] = [("", templates.load)]
     kept = _Kept(reuse, config)
+    given = given or Given()
     wake: WakeDetector | None = None
     vad: VoiceDetector | None = None
     stt: SpeechToText | None = None
     tts: TextToSpeech | None = None
     model: LanguageModel | None = None
     if listen:
-        wake = kept.wake
+        wake = given.wake or kept.wake
+        if given.wake is not None:
+            loaders.append(("wake", given.wake.load))
         if wake is None:
             wake = OpenWakeWordDetector(resolve_wake(config.wake.model))
             loaders.append(("wake", wake.load))
-        vad = kept.vad
+        vad = given.vad or kept.vad
+        if given.vad is not None:
+            loaders.append(("vad", given.vad.load))
         if vad is None:
             vad = SileroVad(resolve_vad())
             loaders.append(("vad", vad.load))
-        stt = kept.stt
+        stt = given.stt or kept.stt
+        if given.stt is not None:
+            loaders.append(("stt", given.stt.load))
         if stt is None:
             stt = WhisperSpeechToText(
                 resolve_stt(config.stt.model), config.stt, config.assistant.language
             )
             loaders.append(("stt", stt.load))
     if speak:
-        tts = kept.tts
+        tts = given.tts or kept.tts
+        if given.tts is not None:
+            loaders.append(("tts", given.tts.load))
         if tts is None:
             tts = PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
             loaders.append(("tts", tts.load))
     if config.llm.enabled:
-        model = kept.model
+        model = given.model or kept.model
+        if given.model is not None:
+            loaders.append(("llm", given.model.load))
         if model is None:
             from .understanding.language_model import LlamaCppModel
 

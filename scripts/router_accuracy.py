@@ -1,4 +1,4 @@
-"""Router accuracy on the table in tests/router_table.py: sentence templates alone, and
+"""Router accuracy on the table in tests/support/router_table.py: sentence templates alone, and
 templates then the configured language model (layer 2). Run: .venv/bin/python
 scripts/router_accuracy.py [--llm]"""
 
@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
 from router_table import ENTITIES, TABLE, matches
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Broker, Recorder, run_hearth
+from broker import Broker, Recorder
+from hearth_cli import run_hearth
 from speech import utterance, write_wav
 
 LOCK = """

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import Broker, Recorder, run_hearth, write_config
+from broker import Broker, Recorder
 from daemon import Daemon
+from hearth_cli import run_hearth, write_config
 
 from assistant.mqtt.commands import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS
 from assistant.turn.answer import SORRY

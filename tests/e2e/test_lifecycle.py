@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HEARTH, Broker, Recorder, run_hearth, write_config
+from broker import Broker, Recorder
 from daemon import Daemon
+from hearth_cli import HEARTH, run_hearth, write_config
 
 from assistant.models import resolve_llm, resolve_stt, resolve_tts, resolve_wake
 

@@ -1,9 +1,9 @@
 """Faults the daemon must ride out: the microphone goes away, the speaker fails, the disk fills.
 
-There is no sound card here, so ``tests/fakes/sounddevice.py`` stands in for PortAudio: its
-streams play Piper speech through the real callbacks from their own threads, then go quiet, end,
-or refuse to open, as each test's script says. Everything else is real: the wake word, the
-endpointer, whisper, Piper, mosquitto, and a tmpfs that is really full.
+There is no sound card here, so ``tests/support/fake_sounddevice/sounddevice.py`` stands in for
+PortAudio: its streams play Piper speech through the real callbacks from their own threads, then go
+quiet, end, or refuse to open, as each test's script says. Everything else is real: the wake word,
+the endpointer, whisper, Piper, mosquitto, and a tmpfs that is really full.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import Broker, Recorder, write_config
+from broker import Broker, Recorder
+from hearth_cli import write_config
 from hearth_process import HearthProcess
 from speech import say, utterance
 
@@ -37,7 +38,7 @@ from assistant.home.actions import MemoryPublisher
 from assistant.voice.audio import FRAME_SAMPLES, MicrophoneSource
 from assistant.voice.supervise import Backoff, Health, HealthBoard
 
-FAKES = Path(__file__).parent / "fakes"
+FAKES = Path(__file__).parents[1] / "support" / "fake_sounddevice"
 _fake_ids = itertools.count()
 
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import annotated_types
 import pytest
-from conftest import run_hearth
+from hearth_cli import run_hearth
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 

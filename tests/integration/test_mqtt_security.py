@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port, run_hearth
+from broker import free_port
+from hearth_cli import run_hearth
 
 from assistant.config import MqttConfig
 from assistant.home.entities import MqttMessage

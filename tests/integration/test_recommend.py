@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Broker, free_port, run_hearth
+from broker import Broker, free_port
+from hearth_cli import run_hearth
 
 from assistant.config import parse_config
 from assistant.tools.bench import _broker_attempt, _process_age_s

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_hearth
+from hearth_cli import run_hearth
 
 from assistant.config import Config, load_config, parse_config
 from assistant.errors import ConfigError

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_layers import ModelLayers
-from test_router import ENTITIES
+from small_home import ENTITIES
 
 from assistant.config import EntityConfig, LlmConfig
 from assistant.errors import ConfigError, RouterError, ToolCallError

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Broker, Recorder, run_hearth, write_config
+from broker import Broker, Recorder
+from hearth_cli import run_hearth, write_config
 from speech import read_wav, utterance, write_wav
 
 COMMAND_TOPICS = (

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HEARTH, Broker, Recorder, free_port, run_hearth, write_config
+from broker import Broker, Recorder, free_port
+from hearth_cli import HEARTH, run_hearth, write_config
 
 from assistant.config import MqttConfig
 from assistant.errors import ActionError, ConfigError

@@ -5,8 +5,8 @@ command, the time, or a list), fed as raw PCM turn by turn; the real broker is s
 again halfway. At the end it prints the figures: turns, crashed turns, home actions expected and
 delivered, resident memory at turn 50 and at the end, and the time taken.
 
-The full run (300 turns) is marked ``soak`` (``pytest -m soak tests/test_soak.py -s``); the same
-test in a short form runs with the default suite.
+The full run (300 turns) is marked ``soak`` (``pytest -m soak tests/soak/test_soak.py -s``); the
+same test in a short form runs with the default suite.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Broker, Recorder, free_port, write_config
+from broker import Broker, Recorder, free_port
+from hearth_cli import write_config
 from hearth_process import HearthProcess
 from speech import utterance
 

@@ -1,7 +1,8 @@
 """One model runtime, loaded and run on real input, for the hardening emulation.
 
-``python tests/sandbox_probe.py STAGE WAV`` loads the bundled model of one stage with Hearth's own
-adapter and runs it on ``WAV`` (16 kHz mono speech of "Hey Jarvis. Turn on the kitchen light."):
+``python tests/support/sandbox_probe.py STAGE WAV`` loads the bundled model of one stage with
+Hearth's own adapter and runs it on ``WAV`` (16 kHz mono speech of "Hey Jarvis. Turn on the kitchen
+light."):
 
 - ``wake``: openWakeWord on tflite-runtime with the XNNPACK delegate;
 - ``vad``: Silero VAD on onnxruntime;
@@ -13,8 +14,8 @@ It prints one line, ``ok STAGE …`` (exit 0) or ``fail STAGE …`` (exit 1): th
 produce a result that shows it worked (the wake word found, speech found, the words heard,
 text generated, audible speech), not merely load.
 
-``python tests/sandbox_probe.py --matrix WAV`` (as root) runs every stage under each option of
-scripts/sandbox.py alone and under the unit's whole set, and prints a table.
+``python tests/support/sandbox_probe.py --matrix WAV`` (as root) runs every stage under each option
+of scripts/sandbox.py alone and under the unit's whole set, and prints a table.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 STAGES = ("wake", "vad", "stt", "llm", "tts")

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Broker, Recorder, free_port, publish_retained, run_hearth
+from broker import Broker, Recorder, free_port, publish_retained
 from daemon import Daemon
+from hearth_cli import run_hearth
 from speech import utterance
 
 LAMP = (  # Zigbee2MQTT: JSON schema, name null (the device's name is the entity's name)

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pytest
 import soxr
-from conftest import free_port, run_hearth
+from broker import free_port
+from hearth_cli import run_hearth
 from speech import say, utterance, write_wav
 
 from assistant.assemble import assemble

@@ -1,5 +1,5 @@
-"""Router accuracy on the table of tests/router_table.py: layer 1 (sentence templates) alone.
-Layers 1+2 with the language model are measured by `scripts/router_accuracy.py`."""
+"""Router accuracy on the table of tests/support/router_table.py: layer 1 (sentence templates)
+alone. Layers 1+2 with the language model are measured by `scripts/router_accuracy.py`."""
 
 from __future__ import annotations
 

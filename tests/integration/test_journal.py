@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ENTITIES_TOML, Broker, Recorder, run_hearth, write_config
+from broker import Broker, Recorder
+from hearth_cli import ENTITIES_TOML, run_hearth, write_config
 from speech import utterance, write_wav
 
 from assistant.assemble import assemble, make_home

@@ -23,17 +23,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import HEARTH, Broker, Recorder, free_port, write_config
+from broker import Broker, Recorder, free_port
+from hearth_cli import HEARTH, write_config
 from speech import read_wav, utterance, write_wav
 
 from assistant.config import MqttConfig
 from assistant.errors import EX_CONFIG
 from assistant.mqtt.link import CREDENTIAL, password_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "hearth.service"
 SANDBOX = ROOT / "scripts" / "sandbox.py"
-PROBE = ROOT / "tests" / "sandbox_probe.py"
+PROBE = ROOT / "tests" / "support" / "sandbox_probe.py"
 
 
 def _tool(name: str) -> str:
@@ -133,7 +134,7 @@ def _sandbox(*args: str) -> list[str]:
     """The unit's sandbox around a command. The checkout (with its .venv) stays readable, as
     /opt/hearth is for the service, wherever it lies: a clone under /tmp would otherwise vanish
     behind PrivateTmp."""
-    checkout = str(Path(__file__).resolve().parents[1])
+    checkout = str(Path(__file__).resolve().parents[2])
     return [sys.executable, str(SANDBOX), "--unit", str(UNIT), "--ro", checkout, *args]
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from conftest import HEARTH
+from hearth_cli import HEARTH
 
 
 class Daemon:

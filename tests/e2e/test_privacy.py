@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Broker, Recorder, run_hearth, write_config
+from broker import Broker, Recorder
+from hearth_cli import run_hearth, write_config
 
 from assistant.config import Config, parse_config
 from assistant.errors import ConfigError
@@ -20,6 +21,7 @@ from assistant.service.privacy import OFFLINE_ENVIRONMENT, Rules, check_host, go
 from assistant.tools.doctor import privacy_checks
 
 DEFAULTS = Rules.parse(Config().privacy.allowed_hosts)
+SUPPORT = Path(__file__).resolve().parents[1] / "support"
 
 
 def _resolver(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
@@ -198,7 +200,7 @@ def _inside_namespace(workdir: Path, wav: Path) -> int:
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True)
     names = [line.split(":")[1].strip() for line in links.stdout.splitlines()]
-    from conftest import free_port
+    from broker import free_port
 
     broker = Broker(free_port(), workdir)
     broker.start()
@@ -245,6 +247,7 @@ def test_the_whole_chain_works_with_only_loopback(tmp_path: Path) -> None:
         text=True,
         timeout=300,
         cwd=Path(__file__).parent,
+        env={**os.environ, "PYTHONPATH": str(SUPPORT)},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -389,5 +392,4 @@ def test_hearth_run_and_ask_open_sockets_only_to_the_broker(
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--inside-namespace"]:
-    sys.path.insert(0, str(Path(__file__).parent))
     sys.exit(_inside_namespace(Path(sys.argv[2]), Path(sys.argv[3])))

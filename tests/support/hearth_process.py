@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from conftest import HEARTH
+from hearth_cli import HEARTH
 
 EVENT_LOG = "assistant.events: "
 

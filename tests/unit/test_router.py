@@ -6,49 +6,13 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from small_home import ENTITIES
 
 from assistant.config import EntityConfig
 from assistant.errors import ConfigError
 from assistant.home.entities import EntityRegistry
 from assistant.skill import Risk, SkillCall, SkillContext, SkillRegistry, load_builtin_skills
 from assistant.understanding.templates import TemplateRouter
-
-ENTITIES = EntityRegistry.from_config(
-    EntityConfig.model_validate(e)
-    for e in [
-        {
-            "domain": "light",
-            "name": "Kitchen Light",
-            "unique_id": "kitchen_light",
-            "schema": "json",
-            "command_topic": "k/set",
-            "suggested_area": "Kitchen",
-        },
-        {
-            "domain": "light",
-            "name": "Desk Lamp",
-            "unique_id": "desk_lamp",
-            "command_topic": "d/set",
-            "brightness_command_topic": "d/b",
-            "suggested_area": "Office",
-            "aliases": ["reading lamp"],
-        },
-        {
-            "domain": "switch",
-            "name": "Coffee Maker",
-            "unique_id": "coffee_maker",
-            "command_topic": "c/set",
-            "suggested_area": "Kitchen",
-        },
-        {
-            "domain": "fan",
-            "name": "Ceiling Fan",
-            "unique_id": "ceiling_fan",
-            "command_topic": "f/set",
-            "suggested_area": "Bedroom",
-        },
-    ]
-)
 
 
 @pytest.fixture(scope="module")

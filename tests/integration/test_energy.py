@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Broker, Recorder, run_hearth, write_config
+from broker import Broker, Recorder
+from hearth_cli import run_hearth, write_config
 
 from assistant.config import EnergyConfig
 from assistant.journal.energy import (

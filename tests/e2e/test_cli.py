@@ -6,7 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from conftest import Broker, run_hearth
+from broker import Broker
+from hearth_cli import run_hearth
 from speech import read_wav, utterance, write_wav
 
 
@@ -112,7 +113,7 @@ def test_wav_input_at_8k_works_end_to_end(tmp_path: Path) -> None:
 
 
 def _no_broker_config(tmp_path: Path) -> Path:
-    from conftest import free_port
+    from broker import free_port
 
     path = tmp_path / "nobroker.toml"
     path.write_text(f"[llm]\nenabled = false\n[mqtt]\nport = {free_port()}\n")
@@ -148,7 +149,7 @@ def test_doctor_names_what_is_wrong(tmp_path: Path, broker: Broker) -> None:
 def test_doctor_reports_a_microphone_that_fails_instead_of_waiting_for_it(
     tmp_path: Path,
 ) -> None:
-    fakes = Path(__file__).parent / "fakes"
+    fakes = Path(__file__).parents[1] / "support" / "fake_sounddevice"
     config = tmp_path / "c.toml"
     config.write_text("[llm]\nenabled = false\n")
     for entry, why in (

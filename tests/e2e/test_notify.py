@@ -9,7 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import HEARTH, Broker, write_config
+from broker import Broker
+from hearth_cli import HEARTH, write_config
 
 from assistant.service.notify import Notifier, Watchdog
 
