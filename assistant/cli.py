@@ -191,7 +191,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _cmd_say(args: argparse.Namespace) -> int:
     from .models import resolve_tts
-    from .voice.audio import SpeakerSink, WavFileSink
+    from .voice.audio import WavFileSink
+    from .voice.soundcard import SpeakerSink
     from .voice.tts import PiperTextToSpeech
 
     config = _config(args)
@@ -225,7 +226,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:
-    from .voice.audio import list_devices
+    from .voice.soundcard import list_devices
 
     devices = list_devices()
     if not devices:

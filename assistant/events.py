@@ -21,6 +21,7 @@ __all__ = [
     "ActionRefused",
     "Announcement",
     "AssistantState",
+    "CommandEnded",
     "EndReason",
     "Event",
     "EventBus",
@@ -29,9 +30,8 @@ __all__ = [
     "ModelConsulted",
     "ProfileChanged",
     "Reply",
-    "SpeechEnded",
-    "SpeechFinished",
-    "SpeechStarted",
+    "ReplyAudioFinished",
+    "ReplyAudioStarted",
     "StateChanged",
     "Transcript",
     "TurnFailed",
@@ -102,8 +102,8 @@ class ListenStarted(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SpeechEnded(Event):
-    """The endpointer closed the command."""
+class CommandEnded(Event):
+    """The person's command ended: the endpointer closed it (type ``speech_end``)."""
 
     type: ClassVar[str] = "speech_end"
     reason: EndReason
@@ -161,17 +161,6 @@ class ActionPublished(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ActionRefused(Event):
-    """A home action was not published, and why."""
-
-    type: ClassVar[str] = "error"
-    entity_id: str
-    service: str
-    code: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Reply(Event):
     type: ClassVar[str] = "reply"
     text: str
@@ -192,15 +181,18 @@ class ProfileChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SpeechStarted(Event):
-    """The first synthesised audio of a reply reached the sink."""
+class ReplyAudioStarted(Event):
+    """Hearth started speaking: the first synthesised audio of a reply reached the sink (type
+    ``speech_start``)."""
 
     type: ClassVar[str] = "speech_start"
     tts_ms: float  # synthesis time of the first sentence
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SpeechFinished(Event):
+class ReplyAudioFinished(Event):
+    """Hearth finished speaking a reply (type ``speech_end_reply``)."""
+
     type: ClassVar[str] = "speech_end_reply"
     audio_s: float  # length of the spoken reply
 
@@ -212,6 +204,14 @@ class TurnFailed(Event):
     type: ClassVar[str] = "error"
     code: str
     message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionRefused(TurnFailed):
+    """A home action was not published, and why: an ``error`` event that also names the action."""
+
+    entity_id: str
+    service: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -98,7 +98,8 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
 
 
 def _open_source(config: Config, input_path: str | None, health: Any) -> AudioSource:
-    from ..voice.audio import MicrophoneSource, PcmStreamSource, WavFileSource
+    from ..voice.audio import PcmStreamSource, WavFileSource
+    from ..voice.soundcard import MicrophoneSource
 
     if input_path == "-":
         return PcmStreamSource(sys.stdin.buffer)
@@ -112,7 +113,8 @@ def _open_sink(
 ) -> AudioSink | None:
     """The WAV file, else the speaker; with no speaker, replies are text only."""
     from ..errors import DeviceMissingError
-    from ..voice.audio import SpeakerSink, WavFileSink
+    from ..voice.audio import WavFileSink
+    from ..voice.soundcard import SpeakerSink
 
     if output_path:
         return WavFileSink(output_path, rate_hz)

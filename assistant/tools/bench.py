@@ -22,7 +22,7 @@ import numpy as np
 
 from ..assemble import Hearth, assemble
 from ..config import Config, EntityConfig
-from ..events import Event, EventBus, SpeechEnded, Transcript, TurnFinished
+from ..events import CommandEnded, Event, EventBus, Transcript, TurnFinished
 from ..home.actions import MemoryPublisher
 from ..voice.audio import SAMPLE_RATE_HZ, ArraySource, MemorySink
 from .llm_timing import time_language_model
@@ -111,7 +111,7 @@ def run_bench(config: Config, runs: int = 3, recommend: bool = False) -> dict[st
     def collect(event: Event) -> None:
         if isinstance(event, TurnFinished):
             finished.append(event)
-        elif isinstance(event, SpeechEnded):
+        elif isinstance(event, CommandEnded):
             speech_s[event.turn] = event.speech_s
         elif isinstance(event, Transcript):
             transcripts.append(event.text)

@@ -31,7 +31,7 @@ class Check:
 
 
 def _microphone(config: Config) -> Check:
-    from ..voice.audio import MicrophoneSource
+    from ..voice.soundcard import MicrophoneSource
     from ..voice.supervise import Health
 
     problems: list[str] = []

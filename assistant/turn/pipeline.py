@@ -38,9 +38,9 @@ import numpy as np
 from ..config import Config
 from ..events import (
     AssistantState,
+    CommandEnded,
     EndReason,
     ListenStarted,
-    SpeechEnded,
     Transcript,
     TurnFailed,
     WakeDetected,
@@ -310,7 +310,7 @@ class HearingLoop:
         elif reason is not EndReason.CANCELLED:
             reason = EndReason.NO_SPEECH
         self.answerer.bus.emit(
-            SpeechEnded(
+            CommandEnded(
                 turn=record.turn,
                 reason=reason,
                 speech_s=0.0 if audio is None else len(audio) / SAMPLE_RATE_HZ,

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from ..events import AssistantState, EventBus, Reply, SpeechFinished, SpeechStarted
+from ..events import AssistantState, EventBus, Reply, ReplyAudioFinished, ReplyAudioStarted
 from ..voice.audio import AudioSink
 from ..voice.tts import TextToSpeech
 from .activity import Activity
@@ -91,14 +91,16 @@ class Voice:
             if samples and self.sink is not None and not cancelled.is_set():
                 self.sink.drain()
         if samples:
-            self.bus.emit(SpeechFinished(turn=record.turn, audio_s=samples / rate))
+            self.bus.emit(ReplyAudioFinished(turn=record.turn, audio_s=samples / rate))
         return " ".join(t for t in said if t)
 
     def _first_audio(self, record: TurnRecord, started: float) -> None:
         now = time.perf_counter()
         record.meter.set("tts_first_audio", 1000 * (now - started))
         record.meter.set("to_first_audio", record.since_speech_end_ms(now))
-        self.bus.emit(SpeechStarted(turn=record.turn, tts_ms=record.meter.get("tts_first_audio")))
+        self.bus.emit(
+            ReplyAudioStarted(turn=record.turn, tts_ms=record.meter.get("tts_first_audio"))
+        )
 
     def _to_sink(self, record: TurnRecord, audio: np.ndarray, rate: int) -> bool:
         assert self.sink is not None

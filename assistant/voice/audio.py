@@ -25,12 +25,9 @@ __all__ = [
     "AudioSink",
     "AudioSource",
     "MemorySink",
-    "MicrophoneSource",
     "PcmStreamSource",
-    "SpeakerSink",
     "WavFileSink",
     "WavFileSource",
-    "list_devices",
     "read_wav_16k",
 ]
 
@@ -315,7 +312,3 @@ def read_wav_16k(path: str | Path) -> np.ndarray:
     finally:
         source.close()
     return np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
-
-
-# The sound card's microphone and speaker live in their own module; they belong to this API.
-from .soundcard import MicrophoneSource, SpeakerSink, list_devices  # noqa: E402

@@ -1,10 +1,11 @@
 """The sound card through sounddevice (PortAudio): the microphone and the speaker, supervised.
 
-Each device has its own supervised loop (STYLE rule 7): a driver error, a device that vanishes or a
+Each device has its own supervised loop : a driver error, a device that vanishes or a
 microphone that goes quiet never raises into the pipeline. The device is closed, the change is
 reported as a :class:`~assistant.voice.supervise.Health`, and it is opened again after a growing
-delay (:class:`~assistant.voice.supervise.Backoff`, 1 s doubling to 30 s). Both classes are
-re-exported by :mod:`assistant.voice.audio`, next to the other sources and sinks.
+delay (:class:`~assistant.voice.supervise.Backoff`, 1 s doubling to 30 s). The microphone is an
+:class:`~assistant.voice.audio.AudioSource` and the speaker an
+:class:`~assistant.voice.audio.AudioSink`, like the files.
 """
 
 from __future__ import annotations

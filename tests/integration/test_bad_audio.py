@@ -33,7 +33,7 @@ from speech import say, utterance, write_wav
 from assistant.assemble import assemble
 from assistant.config import Config
 from assistant.errors import AudioError
-from assistant.events import EndReason, Event, EventBus, SpeechEnded, TurnFinished
+from assistant.events import CommandEnded, EndReason, Event, EventBus, TurnFinished
 from assistant.home.actions import MemoryPublisher
 from assistant.mqtt.commands import Listen
 from assistant.turn.pipeline import HearingLoop
@@ -218,7 +218,7 @@ def silence_run(chain: Chain, minutes: int) -> None:
     zero = np.zeros(FRAME_SAMPLES, dtype=np.int16)
     source = Generated(lambda _: zero, minutes * FRAMES_PER_MINUTE)
     outcome = traced(chain, source)
-    assert outcome.turns == 0 and outcome.of(SpeechEnded) == []
+    assert outcome.turns == 0 and outcome.of(CommandEnded) == []
     assert [e.type for e in outcome.events if e.type == "wake"] == []
     assert outcome.payloads == []
     assert_flat(source, held_mb=0.5, peak_mb=2.0)
@@ -256,7 +256,7 @@ def test_a_turn_forced_on_noise_ends_without_an_action(chain: Chain) -> None:
     chain.pipeline.submit(Listen())
     outcome = run(chain, Generated(looped(noise), 40 * 1000 // FRAME_MS))
     assert outcome.turns == 1 and outcome.payloads == []
-    (ended,) = outcome.of(SpeechEnded)
+    (ended,) = outcome.of(CommandEnded)
     limit_s = chain.config.vad.max_command_s + chain.config.audio.pre_roll_s + FRAME_MS / 1000
     assert ended.speech_s <= limit_s
 
@@ -309,7 +309,7 @@ def test_ten_minutes_of_talk_is_cut_at_max_command_s(chain: Chain) -> None:
         endpointer.config = default
     assert outcome.turns == len(wake_at) and outcome.payloads == []
     limit_s = 4.0 + chain.config.audio.pre_roll_s + FRAME_MS / 1000
-    ended = outcome.of(SpeechEnded)
+    ended = outcome.of(CommandEnded)
     assert [e.reason for e in ended] == [EndReason.MAX_LENGTH] * len(wake_at)
     assert all(e.speech_s <= limit_s for e in ended), [e.speech_s for e in ended]
     # Memory in use stays flat. A transcription needs about 15 MB for a moment (Whisper always

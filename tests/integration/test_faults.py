@@ -35,7 +35,8 @@ from assistant.assemble import assemble
 from assistant.config import Config
 from assistant.events import Event, EventBus, TurnFailed
 from assistant.home.actions import MemoryPublisher
-from assistant.voice.audio import FRAME_SAMPLES, MicrophoneSource
+from assistant.voice.audio import FRAME_SAMPLES
+from assistant.voice.soundcard import MicrophoneSource
 from assistant.voice.supervise import Backoff, Health, HealthBoard
 
 FAKES = Path(__file__).parents[1] / "support" / "fake_sounddevice"

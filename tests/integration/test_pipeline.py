@@ -10,9 +10,9 @@ from assistant.config import Config, EntityConfig, VadConfig
 from assistant.errors import ActionError
 from assistant.events import (
     AssistantState,
+    CommandEnded,
     Event,
     EventBus,
-    SpeechEnded,
     StateChanged,
     TurnFinished,
     event_to_json,
@@ -81,7 +81,7 @@ def test_event_order_and_endpoint_modes(early_s: float, reason: str) -> None:
         "speech_end_reply",
         "turn_end",
     ]
-    ended = next(e for e in events if isinstance(e, SpeechEnded))
+    ended = next(e for e in events if isinstance(e, CommandEnded))
     assert ended.reason.value == reason
     assert ended.endpoint_ms == pytest.approx(1000 * (early_s or 0.7), abs=90)
     assert [m.payload for m in publisher.messages] == ['{"state":"ON"}']
@@ -99,7 +99,7 @@ def test_event_order_and_endpoint_modes(early_s: float, reason: str) -> None:
 def test_silence_after_wake_word_ends_as_no_speech() -> None:
     loaded, events, publisher = build()
     loaded.run(Source(utterance(1.0, "Hey Jarvis.", 7.0)))
-    ended = next(e for e in events if isinstance(e, SpeechEnded))
+    ended = next(e for e in events if isinstance(e, CommandEnded))
     assert ended.reason.value == "no_speech"
     finished = next(e for e in events if isinstance(e, TurnFinished))
     assert finished.outcome == "no_speech" and publisher.messages == []
