@@ -10,6 +10,7 @@ or payloads.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,53 +104,21 @@ class Entity:
 
     @classmethod
     def from_config(cls, cfg: EntityConfig) -> Entity:
+        """An entity from ``[[entities]]``: the fields both share by name are copied (lists as
+        tuples); the id comes from ``unique_id`` and the area from ``suggested_area``."""
+        shared = {f.name for f in dataclasses.fields(cls)}
+        copied: dict[str, Any] = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in cfg.model_dump().items()
+            if key in shared
+        }
         return cls(
+            **copied,
             entity_id=f"{cfg.domain}.{area_id(cfg.unique_id)}",
-            domain=cfg.domain,
-            name=cfg.name,
-            aliases=tuple(cfg.aliases),
             area=area_id(cfg.suggested_area),
             area_name=cfg.suggested_area,
-            command_topic=cfg.command_topic,
-            state_topic=cfg.state_topic,
-            payload_on=cfg.payload_on,
-            payload_off=cfg.payload_off,
             schema=cfg.schema_,
-            brightness_command_topic=cfg.brightness_command_topic,
-            brightness_scale=cfg.brightness_scale,
-            device_class=cfg.device_class,
-            unique_id=cfg.unique_id,
             source="config",
-            json_attributes_topic=cfg.json_attributes_topic,
-            on_command_type=cfg.on_command_type,
-            brightness_command_template=cfg.brightness_command_template,
-            supported_color_modes=tuple(cfg.supported_color_modes),
-            rgb_command_topic=cfg.rgb_command_topic,
-            rgb_command_template=cfg.rgb_command_template,
-            command_template=cfg.command_template,
-            percentage_command_topic=cfg.percentage_command_topic,
-            percentage_command_template=cfg.percentage_command_template,
-            speed_range_min=cfg.speed_range_min,
-            speed_range_max=cfg.speed_range_max,
-            payload_open=cfg.payload_open,
-            payload_close=cfg.payload_close,
-            payload_stop=cfg.payload_stop,
-            set_position_topic=cfg.set_position_topic,
-            set_position_template=cfg.set_position_template,
-            position_open=cfg.position_open,
-            position_closed=cfg.position_closed,
-            payload_lock=cfg.payload_lock,
-            payload_unlock=cfg.payload_unlock,
-            temperature_command_topic=cfg.temperature_command_topic,
-            temperature_command_template=cfg.temperature_command_template,
-            min_temp=cfg.min_temp,
-            max_temp=cfg.max_temp,
-            temp_step=cfg.temp_step,
-            mode_command_topic=cfg.mode_command_topic,
-            mode_command_template=cfg.mode_command_template,
-            modes=tuple(cfg.modes),
-            unit_of_measurement=cfg.unit_of_measurement,
-            value_template=cfg.value_template,
         )
 
     @property
