@@ -178,7 +178,7 @@ class HearingLoop:
         A source that waits for its device (a microphone being reopened with backoff) shows its
         own sign of life, ``last_beat``; a loop frozen anywhere shows neither.
         """
-        beat_s = float(getattr(self._source, "last_beat", 0.0))
+        beat_s = self._source.last_beat if self._source is not None else 0.0
         return time.monotonic() - max(self.activity.last_progress, beat_s) < stall_s
 
     # -- the loop ----------------------------------------------------------------------------

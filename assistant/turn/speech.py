@@ -48,9 +48,8 @@ class Voice:
 
     def stop(self) -> None:
         """Stop what is playing now (the turn was cancelled)."""
-        stop = getattr(self.sink, "cancel", None)
-        if callable(stop):
-            stop()
+        if self.sink is not None:
+            self.sink.cancel()
 
     def say(self, record: TurnRecord, text: str) -> None:
         """The reply event first (the text is visible at once), then the speech."""

@@ -44,6 +44,7 @@ class AudioSource(Protocol):
     its device may yield an empty frame now and then: no audio, a chance to do other work."""
 
     live: bool  # True when audio arrives in real time (a microphone)
+    last_beat: float  # monotonic time the source last showed it is alive (0.0: not tracked)
 
     def frames(self) -> Iterator[np.ndarray]: ...
 
@@ -56,6 +57,10 @@ class AudioSink(Protocol):
     def play(self, audio: np.ndarray, sample_rate_hz: int) -> None: ...
 
     def drain(self) -> None: ...
+
+    def cancel(self) -> None:
+        """Stop what is playing now (the turn was cancelled)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -94,6 +99,7 @@ class WavFileSource:
     file. A header that promises more audio than the file holds is read to the file's end."""
 
     live = False
+    last_beat = 0.0
 
     def __init__(self, path: str | Path, block_s: float = 0.5) -> None:
         self.path = Path(path)
@@ -210,6 +216,7 @@ class ArraySource:
     dropped. The benchmark and the tests feed generated speech through it."""
 
     live = False
+    last_beat = 0.0
 
     def __init__(self, audio: np.ndarray) -> None:
         self._audio = audio
@@ -226,6 +233,7 @@ class PcmStreamSource:
     """Raw 16 kHz mono signed 16-bit little-endian PCM from a byte stream, until EOF."""
 
     live = False
+    last_beat = 0.0
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
@@ -282,6 +290,9 @@ class WavFileSink:
     def drain(self) -> None:
         return None
 
+    def cancel(self) -> None:
+        return None
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -298,6 +309,9 @@ class MemorySink:
         self.chunks.append((audio, sample_rate_hz))
 
     def drain(self) -> None:
+        return None
+
+    def cancel(self) -> None:
         return None
 
     def close(self) -> None:
