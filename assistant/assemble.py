@@ -13,6 +13,7 @@ conversation, and its hearing stages).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from pathlib import Path
 from .config import Config, data_dir
 from .errors import ConfigError
 from .events import Event, EventBus, event_to_json
+from .files import private_folder
 from .home.actions import ActionPublisher
 from .home.entities import Entity
 from .home.home import Home, exposure_filter
@@ -108,7 +110,7 @@ class Hearth:
             voice=voice,
             activity=activity,
             conversation=Conversation(self.config.conversation.timeout_s),
-            data_dir=data_dir(self.config),
+            data_dir=_private_data_dir(self.config),
             announce=announce,
         )
         voice.on_failure = answerer.fail
@@ -285,6 +287,15 @@ class _Kept:
         old, new = self._old.llm, self._new.llm
         same = all(getattr(old, key) == getattr(new, key) for key in _LLM_MODEL_KEYS)
         return self._reuse.model if same else None
+
+
+def _private_data_dir(config: Config) -> Path:
+    """Where skills keep their files (lists, timers), made ``0700`` if Hearth creates it; a
+    folder that cannot be made now is left for the skill's own write to report."""
+    folder = data_dir(config)
+    with contextlib.suppress(OSError):
+        private_folder(folder)
+    return folder
 
 
 def sentence_dirs(config: Config) -> list[Path]:

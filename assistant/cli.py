@@ -167,7 +167,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.verbose:
         bus.subscribe(log_events)
     home = make_home(config)
-    link = MqttLink(config.mqtt, config.assistant.node_id, home=home, emit=bus.emit)
+    # its own client id, no last will, never the daemon's availability, state or discovery
+    link = MqttLink(config.mqtt, config.assistant.node_id, home=home, emit=bus.emit, client=True)
     bus.subscribe(link.on_event)
     link.start()
     recording: Any = None

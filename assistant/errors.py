@@ -19,6 +19,7 @@ __all__ = [
     "HearthError",
     "ModelError",
     "RouterError",
+    "SkillError",
     "SttError",
     "ToolCallError",
     "TtsError",
@@ -83,6 +84,10 @@ class ToolCallError(RouterError):
 
     def __init__(self, message: str) -> None:
         super().__init__("tool_call_invalid", message)
+
+
+class SkillError(HearthError):
+    """A skill raised, exited, or did not answer within ``router.skill_timeout_s``."""
 
 
 class ActionError(HearthError):

@@ -59,6 +59,11 @@ def _user_path(value: str, key: str) -> Path:
             "model_missing",
             f"{path}: model file not found (config key {key}); fix the path or use a bundled name",
         )
+    if not (path.is_file() or path.is_dir()):  # a FIFO or a device would hang or never end
+        raise ModelError(
+            "model_not_a_file",
+            f"{path}: not a regular file or folder (config key {key}); give a model file's path",
+        )
     return path
 
 

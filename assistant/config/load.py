@@ -165,10 +165,9 @@ def load_config(path: str | Path | None = None) -> tuple[Config, Path | None]:
     if not candidates:
         return Config(), None
     chosen = candidates[0]
-    try:
-        text = chosen.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError("config_unreadable", f"{chosen}: cannot read: {err}") from None
+    from ..files import MIB, read_text_file
+
+    text = read_text_file(chosen, MIB, "the configuration file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

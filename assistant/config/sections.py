@@ -120,6 +120,9 @@ class LlmConfig(Section):
 class RouterConfig(Section):
     sentences_dir: str = Field("", description="Folder of your own hassil sentence files (.yaml).")
     skills_dir: str = Field("", description="Folder of your own skill modules (.py).")
+    skill_timeout_s: float = Field(
+        10.0, gt=0.0, le=300.0, description="A skill that takes longer ends its turn."
+    )
 
 
 class ConversationConfig(Section):

@@ -155,6 +155,7 @@ class EntityRegistry:
     def __init__(self, entities: Iterable[Entity] = ()) -> None:
         self._by_id = {entity.entity_id: entity for entity in entities}
         self._spoken: list[str] | None = None
+        self._by_name: dict[str, list[Entity]] | None = None
 
     @classmethod
     def from_config(cls, configs: Iterable[EntityConfig]) -> EntityRegistry:
@@ -188,3 +189,26 @@ class EntityRegistry:
             names.extend(self.areas().values())
             self._spoken = list(dict.fromkeys(n for n in names if n))
         return list(self._spoken)
+
+    def namesakes(self, entity_id: str) -> list[Entity]:
+        """Every entity answering to one of the names of ``entity_id`` (itself included), in a
+        stable order; more than one means the name alone does not say which device."""
+        entity = self._by_id.get(entity_id)
+        if entity is None:
+            return []
+        if self._by_name is None:
+            index: dict[str, list[Entity]] = {}
+            for each in self._by_id.values():
+                for key in {_name_key(n) for n in (each.name, *each.aliases) if n}:
+                    index.setdefault(key, []).append(each)
+            self._by_name = index
+        found: dict[str, Entity] = {}
+        for name in (entity.name, *entity.aliases):
+            for each in self._by_name.get(_name_key(name), []):
+                found[each.entity_id] = each
+        return sorted(found.values(), key=lambda e: e.entity_id)
+
+
+def _name_key(name: str) -> str:
+    """How a name sounds, for telling namesakes: case, punctuation and spacing aside."""
+    return " ".join(re.sub(r"[^\w]+", " ", name.casefold()).split())

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..config import Config
 from ..events import Event, ProfileChanged, TurnFailed, TurnFinished, event_to_json
+from ..files import private_file, private_folder
 from .energy import CloudUsage, EnergyMeter, Mark, cloud_cost
 from .store import DayTotals, JournalStore, journal_path
 
@@ -255,9 +256,8 @@ class Journal:
             self.on_written(store.day_totals(row["day"]))
 
     def _write_wav(self, turn: str, audio: np.ndarray) -> str:
-        folder = self.path.parent / "journal-audio"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{turn}.wav"
+        folder = private_folder(self.path.parent / "journal-audio")
+        path = private_file(folder / f"{turn}.wav")
         with wave.open(str(path), "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)

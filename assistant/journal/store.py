@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from ..config import Config, JournalConfig
 from ..errors import ConfigError
+from ..files import private_file, private_folder
 
 __all__ = ["SCHEMA", "DayTotals", "JournalStore", "journal_path"]
 
@@ -109,7 +110,8 @@ class JournalStore:
     def open(cls, path: Path, config: JournalConfig) -> JournalStore:
         """Open for writing, creating the file and its folder; raises ``OSError`` or
         ``sqlite3.Error`` when that is not possible."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
+        private_file(path)  # before SQLite opens it: its -wal and -shm files take its mode
         db = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
         try:
             db.row_factory = sqlite3.Row

@@ -58,14 +58,22 @@ def password_path(config: MqttConfig) -> str:
 
 
 def _read_password(path: str) -> str:
+    from ..files import KIB, read_text_file
+
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()[0].strip()
-    except (OSError, UnicodeDecodeError, IndexError) as err:
+        text = read_text_file(path, 4 * KIB, "mqtt.password_file")
+    except ConfigError as err:
+        raise ConfigError(
+            "password_unreadable", f"cannot read the MQTT password: {err.message}"
+        ) from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
         raise ConfigError(
             "password_unreadable",
-            f"{path}: cannot read the MQTT password (mqtt.password_file): "
-            f"{getattr(err, 'strerror', None) or 'empty file'}",
-        ) from None
+            f"{path}: the MQTT password file (mqtt.password_file) is empty; write the password "
+            "on its first line",
+        )
+    return lines[0].strip()
 
 
 def _retry_cap_s(command_ttl_s: float) -> int:
@@ -73,8 +81,19 @@ def _retry_cap_s(command_ttl_s: float) -> int:
     return int(max(1, min(30, command_ttl_s // 2)))
 
 
+CommandHandler = Callable[[Command, str, float], None]  # (command, topic, arrival perf_counter)
+_EARLY_COMMANDS = 32  # commands kept while the daemon is starting
+
+
 class MqttLink:
-    """paho-mqtt (callback API v2) with ``connect_async`` and ``loop_start``."""
+    """paho-mqtt (callback API v2) with ``connect_async`` and ``loop_start``.
+
+    The daemon's link (``client=False``) is Hearth on the broker: its availability (``online``
+    only once :meth:`mark_ready` is called; the last will says ``offline``), its state, its
+    discovery and its command topics. ``hearth ask`` uses a client link (``client=True``): its own
+    client id, no last will, and it never publishes the daemon's availability, state or
+    discovery, so it can run beside a daemon of the same ``node_id``.
+    """
 
     def __init__(
         self,
@@ -83,15 +102,20 @@ class MqttLink:
         *,
         home: Home | None = None,
         emit: Callable[[Event], None] | None = None,
-        on_command: Callable[[Command], None] | None = None,
+        on_command: CommandHandler | None = None,
+        client: bool = False,
     ) -> None:
         self._config = config
         self.node_id = node_id
         self.base = f"hearth/{node_id}"
         self.availability_topic = f"{self.base}/availability"
-        self.client_id = config.client_id or f"hearth-{node_id}"
+        self.is_client = client
+        own_id = config.client_id or f"hearth-{node_id}"
+        self.client_id = f"{own_id}-ask-{uuid.uuid4().hex[:8]}" if client else own_id
         self.home = home
-        self.on_command = on_command
+        self._on_command = on_command
+        self._early: deque[tuple[Command, str, float]] = deque(maxlen=_EARLY_COMMANDS)
+        self._ready = False
         self._emit = emit or (lambda event: None)
         self.callback_errors: list[tuple[str, BaseException]] = []
         password_file = password_path(config)
@@ -107,7 +131,7 @@ class MqttLink:
         self._pending: list[Any] = []
         self._expired: list[str] = []
         self._subscribed: set[str] = set()
-        self._sync_topic = f"{self.base}/sync"
+        self._sync_topic = f"{self.base}/sync/{self.client_id}"
         self._sync_waiters: dict[str, threading.Event] = {}
         self._client: Any = None
         if home is not None:
@@ -129,7 +153,8 @@ class MqttLink:
                 protocol=mqtt.MQTTv311,
                 clean_session=True,
             )
-        client.will_set(self.availability_topic, "offline", qos=1, retain=True)
+        if not self.is_client:
+            client.will_set(self.availability_topic, "offline", qos=1, retain=True)
         if self._config.username:
             client.username_pw_set(self._config.username, self._password or None)
         if self._config.tls:
@@ -172,11 +197,13 @@ class MqttLink:
         return self._connected.is_set()
 
     def stop(self, timeout_s: float = 3.0) -> None:
-        """Publish ``offline``, wait for in-flight QoS 1 messages, and disconnect."""
+        """Publish ``offline`` (the daemon's link), wait for in-flight QoS 1 messages, and
+        disconnect."""
         if self._client is None:
             return
         if self.connected:
-            self._send(self.availability_topic, "offline", qos=1, retain=True)
+            if not self.is_client:
+                self._send(self.availability_topic, "offline", qos=1, retain=True)
             self.flush(timeout_s)
         self._leaving = True  # the disconnect that follows is ours, not a fault
         self._client.disconnect()
@@ -248,18 +275,12 @@ class MqttLink:
         _LOGGER.info("connected to broker %s:%s", self._config.host, self._config.port)
         with self._lock:  # nothing newer may go out before these
             self._drop_stale_inflight(client)
-            self._send(self.availability_topic, "online", qos=1, retain=True)
-            self._send(f"{self.base}/state", self._state, qos=1, retain=True)
-            if self._config.announce:
-                for topic, payload in discovery_messages(
-                    self._config.discovery_prefix, self.node_id
-                ):
-                    self._send(topic, payload, qos=1, retain=True)
+            if not self.is_client:
+                self._announce_self()
             self._subscribed.clear()
             prefix = self._config.discovery_prefix
-            self._subscribe(
-                [f"{prefix}/+/+/config", f"{prefix}/+/+/+/config", f"{self.base}/cmd/+"]
-            )
+            topics = [f"{prefix}/+/+/config", f"{prefix}/+/+/+/config"]
+            self._subscribe(topics if self.is_client else [*topics, f"{self.base}/cmd/+"])
             if self.home is not None:
                 self._subscribe(sorted(self.home.state_topics()))
             self._send_queued()
@@ -269,6 +290,39 @@ class MqttLink:
             expired, self._expired = self._expired, []
         for text in expired:  # once connected, so the error events reach the broker too
             self._emit(TurnFailed(turn=None, code="command_expired", message=text))
+
+    def _announce_self(self) -> None:
+        """Availability (``online`` only when ready), state and discovery, retained."""
+        ready = self._ready
+        self._send(self.availability_topic, "online" if ready else "offline", qos=1, retain=True)
+        self._send(f"{self.base}/state", self._state if ready else "starting", qos=1, retain=True)
+        if self._config.announce:
+            for topic, payload in discovery_messages(self._config.discovery_prefix, self.node_id):
+                self._send(topic, payload, qos=1, retain=True)
+
+    def mark_ready(self) -> None:
+        """The daemon can act: availability goes ``online`` (at once, or on connecting)."""
+        with self._lock:
+            self._ready = True
+            if self._client is not None and self.connected:
+                self._send(self.availability_topic, "online", qos=1, retain=True)
+                self._send(f"{self.base}/state", self._state, qos=1, retain=True)
+
+    @property
+    def on_command(self) -> CommandHandler | None:
+        return self._on_command
+
+    @on_command.setter
+    def on_command(self, handler: CommandHandler | None) -> None:
+        """Where commands go; those that came while there was none are handed over now, with
+        the time they arrived."""
+        with self._lock:
+            self._on_command = handler
+            early = list(self._early)
+            self._early.clear()
+        if handler is not None:
+            for command, topic, arrived in early:
+                handler(command, topic, arrived)
 
     def _on_disconnect(
         self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any
@@ -287,21 +341,39 @@ class MqttLink:
             if waiter is not None:
                 waiter.set()
         elif topic.startswith(f"{self.base}/cmd/"):
-            self._command(topic, payload)
+            self._command(topic, payload, bool(message.retain))
         elif topic.startswith(f"{self._config.discovery_prefix}/") and topic.endswith("/config"):
             self._discovery(topic, payload)
         elif self.home is not None:
             self.home.on_message(topic, payload.decode("utf-8", "replace"))
 
-    def _command(self, topic: str, payload: bytes) -> None:
+    def _command(self, topic: str, payload: bytes, retained: bool) -> None:
+        arrived = time.perf_counter()
+        if retained:  # it would run again on every reconnect, however old
+            if not payload:
+                return  # the broker clearing a retained message
+            self._refuse(
+                "retained_command",
+                f"{topic}: a retained command is not run (it would run again on every "
+                f"reconnect); publish it without retain, and clear it with an empty retained "
+                f"message",
+            )
+            return
         try:
             command = parse_command(self.base, topic, payload)
         except CommandError as err:
-            _LOGGER.warning("%s", err.message)
-            self._emit(TurnFailed(turn=None, code=err.code, message=err.message))
+            self._refuse(err.code, err.message)
             return
-        if self.on_command is not None:
-            self.on_command(command)
+        with self._lock:
+            handler = self._on_command
+            if handler is None:  # still starting: kept, and handed over with its arrival time
+                self._early.append((command, topic, arrived))
+                return
+        handler(command, topic, arrived)
+
+    def _refuse(self, code: str, message: str) -> None:
+        _LOGGER.warning("%s", message)
+        self._emit(TurnFailed(turn=None, code=code, message=message))
 
     def _discovery(self, topic: str, payload: bytes) -> None:
         from ..home.discovery import Discovered, Refused, Removed, parse_discovery
@@ -408,11 +480,14 @@ class MqttLink:
             self.publish(message)
 
     def on_event(self, event: Event) -> None:
-        """Event-stream subscriber: events to ``event/<type>``, states to ``state`` (retained)."""
+        """Event-stream subscriber: events to ``event/<type>``, states to ``state`` (retained;
+        not from a client link, whose state is not the daemon's)."""
         if isinstance(event, StateChanged):
+            if self.is_client:
+                return
             with self._lock:
                 self._state = event.state.value
-                if self._client is not None and self.connected:
+                if self._client is not None and self.connected and self._ready:
                     self._send(f"{self.base}/state", self._state, qos=1, retain=True)
             return
         if self._client is not None and self.connected:

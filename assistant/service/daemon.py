@@ -77,6 +77,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         bus.subscribe(lambda event: status.on_event(event, notifier))
         health.on_change(lambda _health: status.refresh(notifier))
         notifier.ready(status.text())
+        link.mark_ready()  # only now online: commands that came while starting are queued
         watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and loop.alive())
         watchdog.start()
         turns = loop.run(source)

@@ -20,12 +20,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
 from ..config import Config
 from ..errors import HearthError
 from ..events import (
+    ActionRefused,
     Announcement,
     EventBus,
     IntentMatched,
@@ -35,17 +37,17 @@ from ..events import (
     TurnFinished,
 )
 from ..home.actions import ActionPublisher, perform
-from ..home.entities import Action
+from ..home.entities import Action, Entity
 from ..home.home import Home
 from ..home.policy import confirmation_question, is_yes, needs_confirmation
 from ..skill import Skill, SkillCall, SkillContext, SkillResult
 from ..understanding.router import Router
 from ..understanding.templates import RouteResult
 from .activity import Activity
-from .conversation import Conversation
+from .conversation import Conversation, PendingConfirmation
 from .profiles import Profiles, spoken_profile
 from .record import TurnRecord
-from .skills import SkillRegistry
+from .skills import SkillRegistry, run_skill
 from .speech import Voice
 
 __all__ = [
@@ -63,11 +65,27 @@ SORRY: Final = "Sorry, I didn't understand."
 SORRY_NOT_HEARD: Final = "Sorry, I didn't catch that."
 NOT_HERE: Final = "I can't do that in this mode."
 TOO_LATE: Final = "That answer came too late, so I didn't do it. Please ask again."
+TOO_LATE_TO_ACT: Final = "That took me too long, so I didn't do it. Please ask again."
 STILL_THINKING: Final = "One moment, I'm still thinking."
 TOO_SLOW: Final = "Sorry, I couldn't work that out in time. Please ask again."
 QUEUED_REPLY: Final = "The home hub isn't answering. I'll send that as soon as it's back."
 SET_PROFILE_INTENT: Final = "HearthSetProfile"
 NORMAL_MODE_WORDS: Final = frozenset({"normal", "normal mode", "default", "default mode", "none"})
+
+
+def ambiguous_reply(namesakes: Sequence[Entity]) -> str:
+    """ "There are two devices called Garage Door, in the Garage and in the Hall. Say which room,
+    or give one of them another name." """
+    count = {2: "two", 3: "three"}.get(len(namesakes), str(len(namesakes)))
+    rooms = [e.area_name for e in namesakes if e.area_name]
+    where = ""
+    if len(set(rooms)) == len(namesakes):
+        where = ", in the " + " and in the ".join(rooms)
+    hint = "Say which room, or" if where else "Please"
+    return (
+        f"There are {count} devices called {namesakes[0].name}{where}. "
+        f"{hint} give one of them another name."
+    )
 
 
 class Answerer:
@@ -108,9 +126,12 @@ class Answerer:
         self.activity.begin_turn()
         return TurnRecord(spoken=spoken)
 
-    def run_text(self, text: str) -> TurnRecord:
-        """One turn from text, as if spoken after the wake word."""
+    def run_text(self, text: str, given_at: float | None = None) -> TurnRecord:
+        """One turn from text, as if spoken after the wake word; ``given_at`` (``perf_counter``)
+        is when the command was given, if before now: its actions count their age from then."""
         record = self.new_turn()
+        if given_at is not None:
+            record.speech_end_at = given_at
         with self.turn(record):
             self.bus.emit(Transcript(turn=record.turn, text=text, stt_ms=0.0))
             self.answer(record, text)
@@ -155,9 +176,10 @@ class Answerer:
 
     def answer(self, record: TurnRecord, text: str, route: RouteResult | None = None) -> None:
         """Answer ``text``; ``route`` is a template match already made (an early match)."""
+        pending = self.conversation.take_pending()  # whatever comes now ends the question
         self.conversation.expecting_reply = False
-        if self.conversation.pending is not None:
-            self._confirm(record, text)
+        answered = pending is not None and record.answers and record.spoken
+        if answered and pending is not None and self._confirm(record, text, pending):
             return
         if route is None:
             with record.meter.stage("router", timing="router"):
@@ -178,14 +200,18 @@ class Answerer:
         if route.intent == SET_PROFILE_INTENT:
             self.voice.say(record, self._set_profile(str(route.slots.get("profile", ""))))
             return
+        route = self._one_device(record, route)
+        if route is None:
+            return
         skill = self._skill_for(record, route)
         if skill is None:
             return
+        call = SkillCall(route.intent, route.slots, text, record.turn)
         with record.meter.stage("skill"):
-            result = skill.run(
-                SkillCall(route.intent, route.slots, text, record.turn), self._context(skill)
-            )
-        if self.activity.cancelled.is_set() and not self.activity.stopping.is_set():
+            timeout_s = self.config.router.skill_timeout_s
+            cancelled = self.activity.cancelled
+            result = run_skill(skill, call, self._context(skill), timeout_s, cancelled)
+        if result is None or (cancelled.is_set() and not self.activity.stopping.is_set()):
             record.outcome = "cancelled"
             return
         if not result.success:
@@ -205,6 +231,30 @@ class Answerer:
             recent = self.conversation.recent()
             route = self.router.call_tool(record, text, recent, self._cue(record))
         return route
+
+    def _one_device(self, record: TurnRecord, route: RouteResult) -> RouteResult | None:
+        """The device a name means. Two devices that answer to the same name (one announced
+        twice, say) are not guessed between: the room said picks one, else Hearth names them
+        and does nothing."""
+        entity_id = route.slots.get("name")
+        if not isinstance(entity_id, str):
+            return route
+        registry = self.home.registry()
+        namesakes = registry.namesakes(entity_id)
+        if len(namesakes) < 2:
+            return route
+        area = route.slots.get("area")
+        in_area = [e for e in namesakes if isinstance(area, str) and e.area == area]
+        if len(in_area) == 1:
+            return replace(route, slots={**route.slots, "name": in_area[0].entity_id})
+        record.outcome = "ambiguous"
+        names = ", ".join(
+            f"{e.entity_id}" + (f" in the {e.area_name}" if e.area_name else "") for e in namesakes
+        )
+        message = f"{len(namesakes)} devices answer to {namesakes[0].name!r}: {names}"
+        self.bus.emit(TurnFailed(turn=record.turn, code="ambiguous_name", message=message))
+        self.voice.say(record, ambiguous_reply(namesakes))
+        return None
 
     def _no_route(self, record: TurnRecord, text: str) -> None:
         """Router layer 3 (the model's own answer) where there is a model, else "Sorry"."""
@@ -248,7 +298,7 @@ class Answerer:
         held = [
             a
             for a in result.actions
-            if needs_confirmation(registry.get(a.entity_id), a, skill.risk)
+            if needs_confirmation(registry.get(a.entity_id), a, skill.risk, registry)
         ]
         if not held:
             return False
@@ -260,14 +310,22 @@ class Answerer:
         self.conversation.record(text, question)
         return True
 
-    def _confirm(self, record: TurnRecord, text: str) -> None:
-        """The answer to "Do you want me to …?": act on a clear yes in time, else nothing."""
-        in_time = self.conversation.take_pending()
-        if in_time is not None and is_yes(text):
-            self.voice.say(record, self._act_all(record, in_time.actions, in_time.speech))
-            return
-        record.outcome = "declined" if in_time is not None else "confirmation_expired"
-        self.voice.say(record, "Okay, I won't." if in_time is not None else TOO_LATE)
+    def _confirm(self, record: TurnRecord, text: str, pending: PendingConfirmation) -> bool:
+        """The spoken answer to "Do you want me to …?": a clear yes in time acts, anything else
+        in time does nothing; ``True`` when the answer was taken as an answer. After the time
+        allowed the question is over: a late yes is told so, anything else is a new command."""
+        if not pending.in_time(self.conversation.clock()):
+            if not is_yes(text):
+                return False
+            record.outcome = "confirmation_expired"
+            self.voice.say(record, TOO_LATE)
+            return True
+        if is_yes(text):
+            self.voice.say(record, self._act_all(record, pending.actions, pending.speech))
+            return True
+        record.outcome = "declined"
+        self.voice.say(record, "Okay, I won't.")
+        return True
 
     def _skill_error(self, record: TurnRecord, error: Any) -> None:
         """A skill that failed for a reason the owner should see (a full disk) puts
@@ -289,7 +347,25 @@ class Answerer:
         return speech
 
     def _act(self, record: TurnRecord, action: Action) -> str | None:
-        """Validate and publish one action; returns what to say instead if it did not go out."""
+        """Validate and publish one action; returns what to say instead if it did not go out.
+        An action asked for more than ``mqtt.command_ttl_s`` ago is never sent."""
+        age_s = record.since_speech_end_ms() / 1000
+        if age_s > self.config.mqtt.command_ttl_s:
+            record.outcome = "command_expired"
+            message = (
+                f"{action.entity_id} {action.service} was asked for {age_s:.1f} s ago, more "
+                f"than mqtt.command_ttl_s ({self.config.mqtt.command_ttl_s:g} s): not sent"
+            )
+            self.bus.emit(
+                ActionRefused(
+                    turn=record.turn,
+                    entity_id=action.entity_id,
+                    service=action.service,
+                    code="command_expired",
+                    message=message,
+                )
+            )
+            return TOO_LATE_TO_ACT
         with record.meter.stage("action"):
             outcome = perform(
                 action, self.home.registry(), self.publisher, self.bus.emit, turn=record.turn
@@ -329,6 +405,7 @@ class Answerer:
     def switch_profile(self, name: str) -> bool:
         if not self.profiles.switch(name):
             return False
+        self.conversation.end_question()
         self.conversation.history.clear()
         self.bus.emit(ProfileChanged(turn=None, profile=name))
         return True

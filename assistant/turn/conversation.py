@@ -1,5 +1,10 @@
 """What a conversation remembers between turns: recent history, a question waiting for its
-answer, and a held-back action waiting for a yes."""
+answer, and a held-back action waiting for a yes.
+
+A held-back action is answered only in the turn the question opened (the hearing loop listens
+once more, without the wake word): a yes spoken there, within the time allowed, acts. Anything
+else ends the question: silence in that turn, a typed command, a profile switch, mute, cancel.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,9 @@ class PendingConfirmation:
     actions: tuple[Action, ...]
     speech: str
     expires: float
+
+    def in_time(self, now: float) -> bool:
+        return now <= self.expires
 
 
 @dataclass
@@ -57,9 +65,13 @@ class Conversation:
             self.pending = PendingConfirmation(actions, speech, self.clock() + timeout_s)
 
     def take_pending(self) -> PendingConfirmation | None:
-        """The held-back actions if still in time; either way they are no longer held."""
+        """The held-back actions, in time or not; either way they are no longer held."""
         with self._lock:
             pending, self.pending = self.pending, None
-        if pending is not None and self.clock() <= pending.expires:
-            return pending
-        return None
+        return pending
+
+    def end_question(self) -> None:
+        """The question is over (silence, a typed command, a profile switch, mute, cancel)."""
+        with self._lock:
+            self.pending = None
+            self.expecting_reply = False

@@ -144,13 +144,16 @@ class HearingLoop:
 
     # -- control from other threads ----------------------------------------------------------
 
-    def submit(self, command: Command) -> None:
-        """Hand over a command from another thread. ``Cancel`` acts at once; the others run in
-        the loop's thread between frames."""
+    def submit(self, command: Command, origin: str = "", arrived: float | None = None) -> None:
+        """Hand over a command from another thread (``origin``: its topic; ``arrived``: when,
+        as ``perf_counter``). ``Cancel`` acts at once; the others run in the loop's thread
+        between frames, in order; a full queue refuses the command with an error event."""
         if isinstance(command, Cancel):
             self.cancel()
-        else:
-            self.inbox.put(command)
+        elif not self.inbox.put(command, origin, arrived):
+            message = f"{origin or 'command'}: {len(self.inbox)} commands are already waiting; "
+            message += "this one was not queued"
+            self.answerer.bus.emit(TurnFailed(turn=None, code="queue_full", message=message))
 
     def call_soon(self, work: Callable[[], None]) -> None:
         """Run ``work`` in the loop's thread before the next frame, when no turn is in
@@ -158,9 +161,14 @@ class HearingLoop:
         self._soon.put(work)
 
     def cancel(self) -> None:
-        """Stop speaking and end the turn in progress."""
+        """Stop speaking, end the turn in progress and any question it asked, and drop the
+        commands still waiting."""
         self.activity.cancelled.set()
         self.answerer.voice.stop()
+        self.answerer.conversation.end_question()
+        dropped = self.inbox.clear()
+        if dropped:
+            _LOGGER.info("cancel: %d waiting command(s) dropped", len(dropped))
 
     def stop(self) -> None:
         """Shut down gracefully: stop listening and speaking, but let the turn in progress
@@ -257,10 +265,11 @@ class HearingLoop:
         conversation = self.answerer.conversation
         while conversation.expecting_reply and not self.activity.stopping.is_set():
             record = self.answerer.new_turn(spoken=True)
+            record.answers = True  # the one turn where a spoken yes confirms
             self.answerer.bus.emit(ListenStarted(turn=record.turn, trigger="follow_up"))
             self._voice_turn(record, frames, [])
-            if record.outcome == "no_speech":
-                conversation.expecting_reply = False
+            if record.outcome in ("no_speech", "cancelled"):
+                conversation.end_question()
 
     def _voice_turn(
         self, record: TurnRecord, frames: Iterator[np.ndarray], pre_roll: list[np.ndarray]
@@ -360,15 +369,27 @@ class HearingLoop:
     # -- commands from MQTT ------------------------------------------------------------------
 
     def _run_commands(self, frames: Iterator[np.ndarray]) -> int:
-        """Run the waiting commands in order; returns the number of turns they took."""
+        """Run the waiting commands in order; returns the number of turns they took. One that
+        waited longer than ``mqtt.command_ttl_s`` is dropped, not run (mute and profile, which
+        are states, still apply)."""
         turns = 0
+        ttl_s = self._stages.config.mqtt.command_ttl_s
         while not self.activity.stopping.is_set():
-            command = self.inbox.take()
-            if command is None:
+            queued = self.inbox.take()
+            if queued is None:
                 return turns
             answerer = self.answerer
-            if isinstance(command, Mute):
+            command = queued.command
+            if queued.age_s() > ttl_s and not queued.lasting:
+                origin = queued.origin or type(command).__name__.lower()
+                message = (
+                    f"{origin}: waited {queued.age_s():.1f} s, more than mqtt.command_ttl_s "
+                    f"({ttl_s:g} s): dropped, not run"
+                )
+                answerer.bus.emit(TurnFailed(turn=None, code="command_expired", message=message))
+            elif isinstance(command, Mute):
                 self.activity.muted = command.on
+                answerer.conversation.end_question()
                 self.activity.idle()
             elif isinstance(command, Say):
                 record = answerer.new_turn()
@@ -376,7 +397,7 @@ class HearingLoop:
                     answerer.say(record, command.text)
             elif isinstance(command, Ask):
                 turns += 1
-                answerer.run_text(command.text)
+                answerer.run_text(command.text, given_at=queued.arrived)
             elif isinstance(command, Listen):
                 turns += 1
                 record = answerer.new_turn(spoken=True)

@@ -17,13 +17,15 @@ class TurnRecord:
 
     ``speech_end_at`` is the ``perf_counter`` time the person stopped speaking (for a typed
     command: when it arrived); "to publish" and "to first audio" are measured from it.
-    ``spoken`` says the command was heard from a person in this turn, not typed.
+    ``spoken`` says the command was heard from a person in this turn, not typed; ``answers``
+    that it is the turn a question opened (the only place a spoken yes confirms).
     """
 
     turn: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     outcome: str = "ok"
     reply: str = ""
     spoken: bool = False
+    answers: bool = False
     speech_end_at: float = field(default_factory=time.perf_counter)
     meter: TurnMeter = field(default_factory=TurnMeter)
 

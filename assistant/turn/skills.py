@@ -7,13 +7,17 @@ import importlib
 import importlib.metadata
 import importlib.util
 import pkgutil
+import queue
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..skill import Skill
+from ..errors import ConfigError, SkillError
+from ..files import MIB, read_bytes_file
+from ..skill import Skill, SkillCall, SkillContext, SkillResult
 
-__all__ = ["SkillRegistry", "load_builtin_skills", "load_skills"]
+__all__ = ["SkillRegistry", "load_builtin_skills", "load_skills", "run_skill"]
 
 
 class SkillRegistry:
@@ -70,13 +74,14 @@ def _from_folder(folder: Path) -> list[Skill]:
         raise ConfigError("skills_missing", f"{folder}: folder not found (router.skills_dir)")
     found: list[Skill] = []
     for path in sorted(folder.glob("*.py")):
+        read_bytes_file(path, MIB, "router.skills_dir")  # a regular file of a sensible size
         spec = importlib.util.spec_from_file_location(f"hearth_user_skills.{path.stem}", path)
         if spec is None or spec.loader is None:
             continue
         module = importlib.util.module_from_spec(spec)
         try:
             spec.loader.exec_module(module)
-        except Exception as err:  # a user's module may raise anything while it loads
+        except BaseException as err:  # a user's module may raise anything, even SystemExit
             raise ConfigError(
                 "skill_load", f"{path}: cannot load this skill: {type(err).__name__}: {err}"
             ) from None
@@ -107,3 +112,54 @@ def load_skills(skills_dir: str = "", group: str = "hearth.skills") -> SkillRegi
         found.extend(_from_folder(Path(skills_dir).expanduser()))
     found.extend(_from_entry_points(group))
     return SkillRegistry(found)
+
+
+_POLL_S = 0.05  # how often a waiting turn looks for a cancel
+
+
+def run_skill(
+    skill: Skill,
+    call: SkillCall,
+    context: SkillContext,
+    timeout_s: float,
+    cancelled: threading.Event,
+) -> SkillResult | None:
+    """Run a skill in its own thread and wait at most ``timeout_s`` for it; ``None`` if the turn
+    was cancelled meanwhile. Whatever the skill does (raise, ``sys.exit``, sleep, return
+    something else), the daemon lives on: :class:`SkillError` ends the turn.
+
+    A skill that does not return in time is left to finish on its own; what it returns then is
+    dropped, so nothing it asked for happens late."""
+    box: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
+
+    def work() -> None:
+        try:
+            box.put(("ok", skill.run(call, context)))
+        except BaseException as err:  # SystemExit, KeyboardInterrupt: the skill's, not ours
+            box.put(("raised", err))
+
+    threading.Thread(target=work, name=f"hearth-skill-{skill.name}", daemon=True).start()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            kind, value = box.get(timeout=min(_POLL_S, max(0.0, deadline - time.monotonic())))
+            break
+        except queue.Empty:
+            if cancelled.is_set():
+                return None
+            if time.monotonic() >= deadline:
+                raise SkillError(
+                    "skill_timeout",
+                    f"the {skill.name} skill gave no answer within {timeout_s:g} s "
+                    "(router.skill_timeout_s)",
+                ) from None
+    if kind == "raised":
+        err = value
+        name = type(err).__name__
+        raise SkillError("skill_failed", f"the {skill.name} skill failed: {name}: {err}"[:300])
+    if not isinstance(value, SkillResult):
+        raise SkillError(
+            "skill_failed",
+            f"the {skill.name} skill returned {type(value).__name__}, not a SkillResult",
+        )
+    return value

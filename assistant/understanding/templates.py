@@ -54,9 +54,12 @@ def merge_sentences(data: dict[str, Any], path: Path) -> None:
     """Add one hassil sentence file (``intents``, ``lists``, ``expansion_rules``) to ``data``."""
     import yaml
 
+    from ..files import MIB, read_text_file
+
+    text = read_text_file(path, MIB, "a sentence file")
     try:
-        extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        extra = yaml.safe_load(text) or {}
+    except (yaml.YAMLError, RecursionError) as err:
         raise ConfigError(
             "sentences_unreadable", f"{path}: cannot read this sentence file: {err}"
         ) from None

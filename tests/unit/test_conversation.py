@@ -51,20 +51,38 @@ def responder(**extra: Any) -> tuple[Answerer, MemoryPublisher, list[Event]]:
     return hearth.answerer(), publisher, events
 
 
-def test_unlock_waits_for_a_yes() -> None:
+def test_unlock_waits_for_a_yes_and_a_typed_yes_is_not_one() -> None:
+    """A confirmation is accepted only from speech heard in the turn that asked: ``hearth ask``
+    and ``cmd/ask`` text never confirms, it only ends the question."""
     hearth, published, _ = responder()
     assert (
         hearth.run_text("unlock the front door").reply == "Do you want me to unlock the Front Door?"
     )
     assert published.messages == []
     assert hearth.conversation.expecting_reply
-    assert hearth.run_text("yes").reply == "Unlocked the Front Door."
-    assert [(m.topic, m.payload) for m in published.messages] == [("z2m/front_door/set", "UNLOCK")]
+    assert hearth.run_text("yes").reply == "Sorry, I didn't understand."  # typed: a new command
+    assert published.messages == []
+    assert hearth.conversation.pending is None  # and the question is over
+    assert hearth.run_text("yes").reply == "Sorry, I didn't understand."
+    assert published.messages == []
 
-    assert hearth.run_text("unlock the front door").reply.startswith("Do you want me to")
-    assert hearth.run_text("no thanks").reply == "Okay, I won't."
-    assert len(published.messages) == 1
-    assert hearth.run_text("yes").reply == "Sorry, I didn't understand."  # nothing is pending
+
+def spoken_answer(hearth: Answerer, text: str) -> str:
+    """The reply to ``text`` heard in the follow-up turn that a question opened."""
+    record = hearth.new_turn(spoken=True)
+    record.answers = True
+    with hearth.turn(record):
+        hearth.answer(record, text)
+    return record.reply
+
+
+def test_a_spoken_yes_in_the_follow_up_acts_and_a_no_does_not() -> None:
+    hearth, published, _ = responder()
+    hearth.run_text("unlock the front door")
+    assert spoken_answer(hearth, "Yes.") == "Unlocked the Front Door."
+    assert [(m.topic, m.payload) for m in published.messages] == [("z2m/front_door/set", "UNLOCK")]
+    hearth.run_text("unlock the front door")
+    assert spoken_answer(hearth, "no thanks") == "Okay, I won't."
     assert len(published.messages) == 1
 
 
@@ -72,16 +90,32 @@ def test_unlock_waits_for_a_yes() -> None:
 def test_only_a_clear_yes_counts(answer: str) -> None:
     hearth, published, _ = responder()
     hearth.run_text("open the garage door")
-    hearth.run_text(answer)
+    spoken_answer(hearth, answer)
     assert published.messages == []
 
 
-def test_a_late_yes_does_nothing() -> None:
+def test_a_late_yes_does_nothing_and_a_late_command_is_a_command() -> None:
     hearth, published, _ = responder(conversation={"confirm_timeout_s": 8})
     hearth.run_text("unlock the front door")
     clock = hearth.conversation.clock
     hearth.conversation.clock = lambda: clock() + 9
-    assert "too late" in hearth.run_text("yes").reply
+    assert "too late" in spoken_answer(hearth, "yes")
+    assert published.messages == []
+    hearth.conversation.clock = clock
+    hearth.run_text("unlock the front door")
+    hearth.conversation.clock = lambda: clock() + 40
+    # 40 s later the question is over: the next thing said is a new command, and it acts
+    assert spoken_answer(hearth, "turn on the kitchen light") == "Turned on the Kitchen Light."
+    assert [m.payload for m in published.messages] == ['{"state":"ON"}']
+
+
+def test_a_profile_switch_ends_a_pending_confirmation() -> None:
+    hearth, published, _ = responder(
+        profiles={"kids": {"description": "For children.", "skills": ["clock"]}}
+    )
+    hearth.run_text("unlock the front door")
+    assert hearth.switch_profile("kids")
+    assert spoken_answer(hearth, "yes") != "Unlocked the Front Door."
     assert published.messages == []
 
 
