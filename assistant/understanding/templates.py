@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 from ..errors import ConfigError, ModelError
 from ..home.entities import EntityRegistry
+from .sentence_files import check_references, merge_sentences, read_sentence_file, sentence_files
 
-__all__ = ["RouteResult", "Router", "TemplateRouter", "merge_sentences", "sentence_files"]
+__all__ = ["RouteResult", "Router", "TemplateRouter"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,44 +39,6 @@ class Router(Protocol):
     def update_entities(self, entities: EntityRegistry) -> None: ...
 
     def route(self, text: str) -> RouteResult | None: ...
-
-
-def sentence_files(dirs: Sequence[Path], language: str) -> list[Path]:
-    """The ``.yaml`` sentence files of ``language`` in each folder (or its ``<language>/``)."""
-    found: list[Path] = []
-    for folder in dirs:
-        for base in (folder, folder / language):
-            if base.is_dir():
-                found.extend(sorted(base.glob("*.yaml")))
-    return found
-
-
-def merge_sentences(data: dict[str, Any], path: Path) -> None:
-    """Add one hassil sentence file (``intents``, ``lists``, ``expansion_rules``) to ``data``."""
-    import yaml
-
-    from ..files import MIB, read_text_file
-
-    text = read_text_file(path, MIB, "a sentence file")
-    try:
-        extra = yaml.safe_load(text) or {}
-    except (yaml.YAMLError, RecursionError) as err:
-        raise ConfigError(
-            "sentences_unreadable", f"{path}: cannot read this sentence file: {err}"
-        ) from None
-    if not isinstance(extra, dict) or not isinstance(extra.get("intents", {}), dict):
-        raise ConfigError(
-            "sentences_format", f"{path}: expected 'intents:' mapping intent names to 'data:'"
-        )
-    intents = data.setdefault("intents", {})
-    for name, body in extra.get("intents", {}).items():
-        blocks = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(blocks, list):
-            raise ConfigError("sentences_format", f"{path}: intent {name} needs a 'data:' list")
-        intents.setdefault(name, {"data": []})["data"].extend(blocks)
-    for key in ("lists", "expansion_rules"):
-        if isinstance(extra.get(key), dict):
-            data.setdefault(key, {}).update(extra[key])
 
 
 class TemplateRouter:
@@ -106,9 +69,17 @@ class TemplateRouter:
             )
         data = dict(data)
         data["intents"] = {k: v for k, v in data["intents"].items() if k in self._wanted}
-        for path in sentence_files(self._sentence_dirs, self._language):
-            merge_sentences(data, path)
-        self._intents = Intents.from_dict(data)
+        files = [read_sentence_file(p) for p in sentence_files(self._sentence_dirs, self._language)]
+        for found in files:
+            merge_sentences(data, found)
+        check_references(files, data)
+        try:
+            self._intents = Intents.from_dict(data)
+        except Exception as err:  # what the checks above did not foresee, still one line
+            names = ", ".join(str(f.path) for f in files) or "the bundled sentences"
+            raise ConfigError(
+                "sentences_invalid", f"{names}: hassil cannot use these sentences: {err}"
+            ) from None
         if not self._slot_lists:
             self.update_entities(EntityRegistry())
         self.route("what time is it")  # the first match builds hassil's caches

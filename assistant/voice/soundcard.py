@@ -250,6 +250,9 @@ def _close_quietly(stream: Any) -> None:
             _LOGGER.debug("closing an audio stream: %s", err)
 
 
+_QUEUED_CHUNKS = 8  # slices of a quarter of a second each (see assistant.turn.speech)
+
+
 class SpeakerSink:
     """The speaker through sounddevice, supervised; a player thread plays queued chunks in order.
 
@@ -288,7 +291,9 @@ class SpeakerSink:
         self._failures = 0  # failed tries in the current outage
         self._next_try = 0.0  # monotonic time before which no reopening is tried
         self._lock = threading.Lock()  # guards the stream and the outage bookkeeping
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue()
+        # a bounded buffer: play() waits when about two seconds are queued, so a long reply
+        # is synthesised as it is heard, not all at once into memory
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=_QUEUED_CHUNKS)
         self._ready()
         self._thread = threading.Thread(target=self._run, name="hearth-speaker", daemon=True)
         self._thread.start()
@@ -402,6 +407,7 @@ class SpeakerSink:
                 self._report(health)
 
     def close(self) -> None:
+        self.cancel()  # what is queued would only delay the end
         self._queue.put(None)
         self._thread.join(timeout=5)
         with self._lock:

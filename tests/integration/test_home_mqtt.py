@@ -156,7 +156,7 @@ def test_discovered_devices_answer_ask(
         )
         assert result.stdout.strip() == reply, result.stderr
         assert result.returncode == 0
-        recorder.wait_for("hearth/a1/availability", 2)
+        recorder.wait_for("hearth/a1/event/turn_end")  # hearth ask is done
         device_topics = {t for t, _ in STATES} | {
             "cmnd/tasmota_1A2B3C/POWER",
             "zigbee2mqtt/Living Room Lamp/set",
@@ -182,7 +182,7 @@ def test_opening_the_garage_is_not_done_without_confirmation(
             "open the garage door",
         )
         assert result.stdout.strip() == "Do you want me to open the Garage Door?"
-        recorder.wait_for("hearth/a2/availability", 2)
+        recorder.wait_for("hearth/a2/event/turn_end")  # hearth ask is done
         assert recorder.on("garage/door/command") == []
     finally:
         recorder.close()

@@ -23,6 +23,8 @@ def test_link_publishes_availability_state_and_actions(broker: Broker, recorder:
     link = MqttLink(MqttConfig(port=broker.port), "hall")
     link.start()
     assert link.wait_connected(5)
+    assert recorder.wait_for("hearth/hall/state") == ["starting"]  # connected, not yet ready
+    link.mark_ready()
     link.publish(MqttMessage("zigbee2mqtt/hall/set", '{"state":"ON"}'))
     link.mirror(Action("light.hall", "turn_on", {"brightness_pct": 20}), "t1")
     link.on_event(StateChanged(turn=None, state=AssistantState.LISTENING))
@@ -30,7 +32,8 @@ def test_link_publishes_availability_state_and_actions(broker: Broker, recorder:
     assert link.flush(5)
     link.stop()
 
-    assert recorder.wait_for("hearth/hall/availability", 2) == ["online", "offline"]
+    # online only once ready
+    assert recorder.wait_for("hearth/hall/availability", 3) == ["offline", "online", "offline"]
     assert recorder.on("zigbee2mqtt/hall/set") == ['{"state":"ON"}']
     assert json.loads(recorder.on("hearth/hall/action")[0]) == {
         "v": 1,
@@ -39,7 +42,7 @@ def test_link_publishes_availability_state_and_actions(broker: Broker, recorder:
         "data": {"brightness_pct": 20},
         "turn": "t1",
     }
-    assert recorder.on("hearth/hall/state") == ["idle", "listening"]
+    assert recorder.on("hearth/hall/state") == ["starting", "idle", "listening"]
     error = json.loads(recorder.wait_for("hearth/hall/event/error")[0])
     assert error["code"] == "no_intent" and error["type"] == "error" and error["v"] == 1
     assert link.callback_errors == []
@@ -110,12 +113,12 @@ def test_last_will_marks_a_killed_daemon_offline(
     config = write_config(tmp_path, broker.port, node_id="killed")
     process = start_daemon(config, tmp_path)
     try:
-        assert recorder.wait_for("hearth/killed/availability", 1, timeout_s=60) == ["online"]
+        assert recorder.wait_value("hearth/killed/availability", "online", timeout_s=60)
         time.sleep(0.5)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(10)
-    assert recorder.wait_for("hearth/killed/availability", 2) == ["online", "offline"]
+    assert recorder.wait_for("hearth/killed/availability", 3) == ["offline", "online", "offline"]
 
 
 def test_sigterm_stops_cleanly_and_says_offline(
@@ -124,9 +127,12 @@ def test_sigterm_stops_cleanly_and_says_offline(
     config = write_config(tmp_path, broker.port, node_id="stopped")
     process = start_daemon(config, tmp_path)
     try:
-        assert recorder.wait_for("hearth/stopped/availability", 1, timeout_s=60) == ["online"]
-        # the second "idle" comes from the pipeline once every model is loaded
-        assert recorder.wait_for("hearth/stopped/state", 2, timeout_s=60) == ["idle", "idle"]
+        assert recorder.wait_value("hearth/stopped/availability", "online", timeout_s=60)
+        # "starting" while the models load, "idle" once ready
+        assert recorder.wait_for("hearth/stopped/state", 2, timeout_s=60)[:2] == [
+            "starting",
+            "idle",
+        ]
         assert process.stdin is not None
         process.stdin.write(bytes(2560 * 10))  # 0.8 s of silence, then keep the pipe open
         process.stdin.flush()
@@ -138,7 +144,7 @@ def test_sigterm_stops_cleanly_and_says_offline(
             process.kill()
     assert process.stderr is not None
     assert b"Traceback" not in process.stderr.read()
-    assert recorder.wait_for("hearth/stopped/availability", 2) == ["online", "offline"]
+    assert recorder.wait_for("hearth/stopped/availability", 3) == ["offline", "online", "offline"]
 
 
 def test_another_hearths_announcement_is_not_a_device() -> None:
@@ -159,3 +165,78 @@ def test_another_hearths_announcement_is_not_a_device() -> None:
     )
     assert [e.name for e in home.registry()] == ["Kettle"]
     assert link.callback_errors == []
+
+
+def test_a_retained_command_is_refused_and_never_run(broker: Broker, recorder: Recorder) -> None:
+    recorder.client.publish("hearth/keep/cmd/ask", "turn on the kitchen light", qos=1, retain=True)
+    time.sleep(0.3)
+    got: list[object] = []
+    errors: list[TurnFailed] = []
+    link = MqttLink(
+        MqttConfig(port=broker.port),
+        "keep",
+        emit=lambda e: errors.append(e) if isinstance(e, TurnFailed) else None,
+        on_command=lambda command, topic, arrived: got.append(command),
+    )
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        deadline = time.monotonic() + 5
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert got == []
+        assert [e.code for e in errors] == ["retained_command"]
+        assert "hearth/keep/cmd/ask" in errors[0].message
+        recorder.client.publish("hearth/keep/cmd/ask", "what time is it", qos=1)  # not retained
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(got) == 1
+    finally:
+        link.stop()
+        recorder.client.publish("hearth/keep/cmd/ask", "", qos=1, retain=True)
+
+
+def test_commands_that_come_while_starting_are_kept_with_their_arrival_time(
+    broker: Broker, recorder: Recorder
+) -> None:
+    link = MqttLink(MqttConfig(port=broker.port), "early")
+    link.start()
+    try:
+        assert link.wait_connected(5)
+        assert recorder.wait_value("hearth/early/state", "starting")
+        sent = time.perf_counter()
+        recorder.client.publish("hearth/early/cmd/say", "Good morning.", qos=1)
+        time.sleep(0.5)  # the models are still loading: nobody takes commands yet
+        got: list[tuple[object, str, float]] = []
+        link.on_command = lambda command, topic, arrived: got.append((command, topic, arrived))
+        assert len(got) == 1
+        command, topic, arrived = got[0]
+        assert topic == "hearth/early/cmd/say" and command.text == "Good morning."
+        assert sent <= arrived < sent + 0.5  # when it came, not when it was handed over
+    finally:
+        link.stop()
+
+
+def test_a_client_link_never_speaks_for_the_daemon(broker: Broker, recorder: Recorder) -> None:
+    daemon = MqttLink(MqttConfig(port=broker.port), "twin")
+    daemon.start()
+    assert daemon.wait_connected(5)
+    daemon.mark_ready()
+    assert recorder.wait_value("hearth/twin/availability", "online")
+    ask = MqttLink(MqttConfig(port=broker.port), "twin", client=True)
+    assert ask.client_id != daemon.client_id
+    ask.start()
+    try:
+        assert ask.wait_connected(5)
+        ask.on_event(StateChanged(turn=None, state=AssistantState.THINKING))
+        ask.publish(MqttMessage("zigbee2mqtt/twin/set", "ON"))
+        assert ask.flush(5)
+    finally:
+        ask.stop()
+    time.sleep(0.5)
+    assert daemon.connected  # the same node id did not take the daemon's connection
+    assert recorder.on("hearth/twin/availability") == ["offline", "online"]
+    assert "thinking" not in recorder.on("hearth/twin/state")
+    assert recorder.on("zigbee2mqtt/twin/set") == ["ON"]
+    daemon.stop()

@@ -220,7 +220,7 @@ class _Misbehaving:
 def test_a_skill_that_exits_raises_or_hangs_ends_only_its_turn(
     how: str, code: str, tmp_path: Path
 ) -> None:
-    answerer, published, events = build(LIGHT, router={"skill_timeout_s": 0.5})
+    answerer, _published, events = build(LIGHT, router={"skill_timeout_s": 0.5})
     skill = _Misbehaving(how)
     answerer.skills._by_intent["HassGetCurrentTime"] = skill  # type: ignore[attr-defined]
     record = answerer.run_text("what time is it")
@@ -232,7 +232,7 @@ def test_a_skill_that_exits_raises_or_hangs_ends_only_its_turn(
 
 
 def test_cancel_stops_waiting_for_a_slow_skill() -> None:
-    answerer, _, events = build(LIGHT, router={"skill_timeout_s": 30})
+    answerer, _, _events = build(LIGHT, router={"skill_timeout_s": 30})
     skill = _Misbehaving("sleep")
     answerer.skills._by_intent["HassGetCurrentTime"] = skill  # type: ignore[attr-defined]
     threading.Thread(
