@@ -138,8 +138,11 @@ class Voice:
         with record.meter.stage("tts") if self.tts is not None else nullcontext():
             started = time.perf_counter()
             for piece in speakable(texts, [MAX_SPOKEN_CHARS]):
+                if cancelled.is_set():  # stop asking for more (a model may still be writing)
+                    record.outcome = "cancelled"
+                    break
                 said.append(piece)
-                if self.tts is None or self.sink is None or cancelled.is_set():
+                if self.tts is None or self.sink is None:
                     continue
                 self.activity.set(AssistantState.SPEAKING)
                 for audio in self.tts.sentences(piece):

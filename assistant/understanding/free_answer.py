@@ -53,6 +53,10 @@ class FreeAnswerer:
         self._answer_prompt: tuple[str, str] | None = None
         self.last_exchange: Exchange | None = None  # the latest answer()
 
+    @property
+    def model(self) -> LanguageModel:
+        return self._model
+
     def answer(
         self,
         text: str,

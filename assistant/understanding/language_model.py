@@ -16,6 +16,7 @@ answer) came between.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import threading
@@ -28,6 +29,8 @@ from typing import Any, Final, Protocol
 from ..config import LlmConfig
 from ..errors import ModelError, RouterError
 from ..models import ModelFile
+
+_STOPPED: Final = "llama_decode returned 2"  # what llama-cpp-python raises for an aborted decode
 
 __all__ = ["PROMPT_CACHE_BYTES", "GenerationStats", "LanguageModel", "LlamaCppModel", "Message"]
 
@@ -132,12 +135,21 @@ class LanguageModel(Protocol):
         ``deadline_s`` seconds after the call."""
         ...
 
+    def cancel(self) -> None:
+        """Stop the running call soon; it raises or ends, and the next call runs normally."""
+        ...
+
 
 class LlamaCppModel:
     """llama-cpp-python with a GGUF file; loaded and warmed once in :meth:`load`.
 
     One call at a time: a second caller waits for the first to finish (llama.cpp contexts are
-    not thread-safe).
+    not thread-safe). A call is stopped, never abandoned: llama.cpp asks an abort callback after
+    every node of its compute graph, and the callback says stop once the call's deadline has
+    passed or :meth:`cancel` was called, so even a long prompt ends within milliseconds of its
+    deadline. At exit (and in :meth:`close`) the running call is stopped and waited for before the
+    model is freed: a thread still inside llama.cpp while the interpreter tears down, or a model
+    freed under a running call, is what crashes a process with SIGSEGV.
     """
 
     def __init__(
@@ -148,6 +160,9 @@ class LlamaCppModel:
         self._cache_bytes = prompt_cache_bytes
         self._llama: Any = None
         self._lock = threading.Lock()
+        self._stop = threading.Event()  # cancel() or closing: the running call stops
+        self._until = float("inf")  # the running call's deadline (monotonic)
+        self._abort_callback: Any = None  # kept: llama.cpp holds a pointer to it
         self.last: GenerationStats | None = None  # the last call's cost, for metrics and bench
 
     def load(self) -> None:
@@ -176,8 +191,37 @@ class LlamaCppModel:
             ) from None
         if self._cache_bytes > 0:
             self._llama.set_cache(LlamaRAMCache(capacity_bytes=self._cache_bytes))
+        self._watch_for_stop()
+        atexit.register(self.close)
         for _ in self.stream([{"role": "user", "content": "Hi"}], 2, 60.0):
             pass
+
+    def _watch_for_stop(self) -> None:
+        """The abort callback: llama.cpp stops a decode when it returns true."""
+        import llama_cpp
+
+        def should_stop(_data: Any) -> bool:
+            return self._stop.is_set() or time.monotonic() >= self._until
+
+        self._abort_callback = llama_cpp.ggml_abort_callback(should_stop)
+        llama_cpp.llama_set_abort_callback(self._llama.ctx, self._abort_callback, None)
+
+    def cancel(self) -> None:
+        """Stop the running call (within one graph node); the next call runs normally."""
+        self._stop.set()
+
+    def close(self, wait_s: float = 10.0) -> None:
+        """Stop the running call, wait for it to return, and free the model."""
+        self._stop.set()
+        if not self._lock.acquire(timeout=wait_s):
+            _LOGGER.warning("the language model did not stop within %.0f s", wait_s)
+            return
+        try:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+        finally:
+            self._lock.release()
 
     def complete_json(
         self,
@@ -231,6 +275,10 @@ class LlamaCppModel:
     ) -> Iterator[str]:
         tokens, first, timed_out = 0, 0.0, False
         with self._lock:
+            if self._llama is None:
+                raise RouterError("llm_not_loaded", "the language model is closed")
+            self._stop.clear()
+            self._until = until
             try:
                 chunks = self._llama.create_chat_completion(
                     messages=messages,
@@ -257,8 +305,21 @@ class LlamaCppModel:
                 finally:
                     chunks.close()
             except (ValueError, RuntimeError) as err:  # e.g. the prompt exceeds n_ctx
+                if _STOPPED in str(err):  # the abort callback stopped a decode
+                    timed_out = True
+                    if self._stop.is_set():
+                        raise RouterError(
+                            "llm_cancelled", "the language model was stopped"
+                        ) from None
+                    if response_format is None:
+                        return  # a streamed answer simply ends at its deadline
+                    raise RouterError(
+                        "llm_timeout",
+                        "the language model was stopped at its deadline (llm.timeout_s)",
+                    ) from None
                 raise RouterError(
                     "llm_failed", f"the language model failed: {str(err)[:200]} (llm.n_ctx?)"
                 ) from None
             finally:
+                self._until = float("inf")
                 self.last = GenerationStats(tokens, first, time.monotonic() - started, timed_out)

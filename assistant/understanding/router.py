@@ -102,6 +102,7 @@ class Router:
                     on_cue,
                 )
             except TimedOut:
+                caller.model.cancel()  # stopped, not left running behind the next turn
                 self._consulted(record, caller.last_exchange, {}, "too late")
                 raise RouterError(
                     "llm_timeout",
@@ -173,6 +174,7 @@ class Router:
         try:
             yield from record.meter.counted("llm", sentences)
         except TimedOut:
+            answerer.model.cancel()
             raise RouterError(
                 "llm_timeout",
                 f"the language model said nothing within {timeout_s:g} s (llm.timeout_s)",
