@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, Final
@@ -105,7 +106,21 @@ class _LineFormatter(logging.Formatter):
         return line
 
 
+def _stop_while_starting(signum: int, frame: Any) -> None:
+    raise Shutdown
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # until the daemon installs its own handlers, SIGTERM stops it cleanly (exit 0), however
+    # long the imports take on a busy machine
+    signal.signal(signal.SIGTERM, _stop_while_starting)
+    try:
+        return _main(argv)
+    except Shutdown:
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from .service.privacy import go_offline
 
     go_offline()  # before any model library is imported: they read the switches at import

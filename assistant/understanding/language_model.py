@@ -315,7 +315,8 @@ class LlamaCppModel:
                         return  # a streamed answer simply ends at its deadline
                     raise RouterError(
                         "llm_timeout",
-                        "the language model was stopped at its deadline (llm.timeout_s)",
+                        f"the language model did not finish a tool call within "
+                        f"{until - started:g} s (llm.timeout_s)",
                     ) from None
                 raise RouterError(
                     "llm_failed", f"the language model failed: {str(err)[:200]} (llm.n_ctx?)"

@@ -90,6 +90,7 @@ class Recorder:
     port: int
     client_id: str = ""
     messages: list[tuple[str, str, bool]] = field(default_factory=list)
+    received_at: list[float] = field(default_factory=list)  # monotonic, one per message
     errors: list[BaseException] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -126,6 +127,7 @@ class Recorder:
                         bool(message.retain),
                     )
                 )
+                self.received_at.append(time.monotonic())
         except Exception as err:  # recorded, and asserted empty by the tests
             self.errors.append(err)
 
