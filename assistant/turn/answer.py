@@ -18,16 +18,15 @@ Every turn ends with a ``turn_end`` event, whatever happened (:meth:`turn`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from ..config import Config
 from ..errors import HearthError
 from ..events import (
-    ActionRefused,
     Announcement,
     EventBus,
     IntentMatched,
@@ -36,17 +35,29 @@ from ..events import (
     TurnFailed,
     TurnFinished,
 )
-from ..home.actions import ActionPublisher, perform
-from ..home.entities import Action, Entity
+from ..home.actions import ActionPublisher
 from ..home.home import Home
 from ..home.policy import confirmation_question, is_yes, needs_confirmation
 from ..skill import Skill, SkillCall, SkillContext, SkillResult
 from ..understanding.router import Router
 from ..understanding.templates import RouteResult
+from .acting import Actor
 from .activity import Activity
 from .conversation import Conversation, PendingConfirmation
 from .profiles import Profiles, spoken_profile
 from .record import TurnRecord
+from .replies import (
+    NORMAL_MODE_WORDS,
+    NOT_HERE,
+    QUEUED_REPLY,
+    SET_PROFILE_INTENT,
+    SORRY,
+    SORRY_NOT_HEARD,
+    STILL_THINKING,
+    TOO_LATE,
+    TOO_SLOW,
+    ambiguous_reply,
+)
 from .skills import SkillRegistry, run_skill
 from .speech import Voice
 
@@ -60,32 +71,6 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
-
-SORRY: Final = "Sorry, I didn't understand."
-SORRY_NOT_HEARD: Final = "Sorry, I didn't catch that."
-NOT_HERE: Final = "I can't do that in this mode."
-TOO_LATE: Final = "That answer came too late, so I didn't do it. Please ask again."
-TOO_LATE_TO_ACT: Final = "That took me too long, so I didn't do it. Please ask again."
-STILL_THINKING: Final = "One moment, I'm still thinking."
-TOO_SLOW: Final = "Sorry, I couldn't work that out in time. Please ask again."
-QUEUED_REPLY: Final = "The home hub isn't answering. I'll send that as soon as it's back."
-SET_PROFILE_INTENT: Final = "HearthSetProfile"
-NORMAL_MODE_WORDS: Final = frozenset({"normal", "normal mode", "default", "default mode", "none"})
-
-
-def ambiguous_reply(namesakes: Sequence[Entity]) -> str:
-    """ "There are two devices called Garage Door, in the Garage and in the Hall. Say which room,
-    or give one of them another name." """
-    count = {2: "two", 3: "three"}.get(len(namesakes), str(len(namesakes)))
-    rooms = [e.area_name for e in namesakes if e.area_name]
-    where = ""
-    if len(set(rooms)) == len(namesakes):
-        where = ", in the " + " and in the ".join(rooms)
-    hint = "Say which room, or" if where else "Please"
-    return (
-        f"There are {count} devices called {namesakes[0].name}{where}. "
-        f"{hint} give one of them another name."
-    )
 
 
 class Answerer:
@@ -119,6 +104,7 @@ class Answerer:
         self.conversation = conversation
         self.data_dir = data_dir
         self._announce = announce
+        self.actor = Actor(home, publisher, bus, config.mqtt.command_ttl_s)
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -219,7 +205,7 @@ class Answerer:
             self._skill_error(record, result.data.get("error"))
         if self._hold_for_a_yes(record, text, skill, result):
             return
-        speech = self._act_all(record, result.actions, result.speech)
+        speech = self.actor.act_all(record, result.actions, result.speech)
         self.conversation.expecting_reply = result.expect_reply
         self.voice.say(record, speech)
         self.conversation.record(text, speech)
@@ -321,7 +307,7 @@ class Answerer:
             self.voice.say(record, TOO_LATE)
             return True
         if is_yes(text):
-            self.voice.say(record, self._act_all(record, pending.actions, pending.speech))
+            self.voice.say(record, self.actor.act_all(record, pending.actions, pending.speech))
             return True
         record.outcome = "declined"
         self.voice.say(record, "Okay, I won't.")
@@ -336,50 +322,6 @@ class Answerer:
             self.bus.emit(TurnFailed(turn=record.turn, code=str(error["code"]), message=message))
 
     # -- acting ------------------------------------------------------------------------------
-
-    def _act_all(self, record: TurnRecord, actions: Sequence[Action], speech: str) -> str:
-        for action in actions:
-            refusal = self._act(record, action)
-            if refusal is not None:
-                speech = refusal
-                if record.outcome != "queued":
-                    break
-        return speech
-
-    def _act(self, record: TurnRecord, action: Action) -> str | None:
-        """Validate and publish one action; returns what to say instead if it did not go out.
-        An action asked for more than ``mqtt.command_ttl_s`` ago is never sent."""
-        age_s = record.since_speech_end_ms() / 1000
-        if age_s > self.config.mqtt.command_ttl_s:
-            record.outcome = "command_expired"
-            message = (
-                f"{action.entity_id} {action.service} was asked for {age_s:.1f} s ago, more "
-                f"than mqtt.command_ttl_s ({self.config.mqtt.command_ttl_s:g} s): not sent"
-            )
-            self.bus.emit(
-                ActionRefused(
-                    turn=record.turn,
-                    entity_id=action.entity_id,
-                    service=action.service,
-                    code="command_expired",
-                    message=message,
-                )
-            )
-            return TOO_LATE_TO_ACT
-        with record.meter.stage("action"):
-            outcome = perform(
-                action, self.home.registry(), self.publisher, self.bus.emit, turn=record.turn
-            )
-        if outcome.refusal is not None:
-            record.outcome = "action_failed"
-            return outcome.refusal
-        record.meter.set("action", outcome.publish_ms)
-        if outcome.queued:
-            record.outcome = "queued"
-            return QUEUED_REPLY
-        if "to_publish" not in record.meter.timings_ms:
-            record.meter.set("to_publish", record.since_speech_end_ms(outcome.done))
-        return None
 
     # -- what a skill sees, profiles, announcements ------------------------------------------
 

@@ -4,7 +4,8 @@ spoken and typed confirmations, free questions for the model, and a broker resta
 
 What must hold, whatever the load: no crash (no exit on a signal, no traceback, no ``internal``
 error), no home action later than ``mqtt.command_ttl_s`` after it was asked for, no unlock that
-was not confirmed by a spoken yes, and resident memory that stays flat. The figures are printed.
+was not confirmed by a spoken yes, and resident memory that stays flat once every model is warm (after one round). The figures
+are printed.
 
 The full run (100 steps) is marked ``soak`` (``pytest -m soak tests/soak -s``); a short form of
 one round runs with the default suite.
@@ -154,7 +155,7 @@ def _soak(steps: int, tmp_path: Path) -> dict[str, object]:
             allowed_unlocks += step.unlocks
             daemon.feed(silence)
             daemon.wait_turns(turns, timeout_s=240)
-            if index == max(2, steps // 4) or index == steps - 1:
+            if index == len(plan) - 1 or index == steps - 1:  # warm after one round
                 rss_mb[index] = daemon.rss_mb()
         exit_code = daemon.finish(timeout_s=240)
         time.sleep(1.0)
@@ -201,14 +202,15 @@ def _soak(steps: int, tmp_path: Path) -> dict[str, object]:
     return figures
 
 
-def _check(figures: dict[str, object]) -> None:
+def _check(figures: dict[str, object], *, memory: bool) -> None:
     assert figures["exit_code"] == 0  # never a signal (-11, 139 ...)
     assert figures["tracebacks"] == 0
     assert "internal" not in figures["error_codes"]  # type: ignore[operator]
     assert figures["late_actions"] == []
     # every unlock was confirmed by a yes spoken in the turn that asked; typed ones never
     assert int(figures["unlocks"]) <= int(figures["spoken_confirmations_offered"])  # type: ignore[call-overload]
-    assert float(figures["rss_growth_mb"]) < MAX_GROWTH_MB  # type: ignore[arg-type]
+    if memory:  # from the end of the first round (every model warm) to the end
+        assert float(figures["rss_growth_mb"]) < MAX_GROWTH_MB  # type: ignore[arg-type]
 
 
 def test_hostile_soak_short(
@@ -216,7 +218,7 @@ def test_hostile_soak_short(
 ) -> None:
     with capsys.disabled():
         figures = _soak(SHORT_STEPS, tmp_path)
-    _check(figures)
+    _check(figures, memory=False)  # one round: nothing to compare the memory with
 
 
 @pytest.mark.soak
@@ -225,4 +227,4 @@ def test_hostile_soak_full(
 ) -> None:
     with capsys.disabled():
         figures = _soak(FULL_STEPS, tmp_path)
-    _check(figures)
+    _check(figures, memory=True)
