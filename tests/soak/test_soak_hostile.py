@@ -3,9 +3,9 @@ spoken and typed confirmations, free questions for the model, and a broker resta
 ``hearth run --input -`` while two other processes keep both cores busy.
 
 What must hold, whatever the load: no crash (no exit on a signal, no traceback, no ``internal``
-error), no home action later than ``mqtt.command_ttl_s`` after it was asked for, no unlock that
-was not confirmed by a spoken yes, and resident memory that stays flat once every model is warm (after one round). The figures
-are printed.
+error), no home action later than ``mqtt.command_ttl_s`` after it was asked for, no unlock that was
+not confirmed by a spoken yes, and resident memory that stays flat once every model is warm (after
+one round). The figures are printed.
 
 The full run (100 steps) is marked ``soak`` (``pytest -m soak tests/soak -s``); a short form of
 one round runs with the default suite.
