@@ -39,7 +39,10 @@ class ReloadReport:
 
     def summary(self) -> str:
         if not self.changed:
-            return "configuration unchanged"
+            return (
+                "configuration unchanged; sentence and skill files read again in "
+                f"{self.seconds:.1f} s"
+            )
         text = f"reloaded {', '.join(self.changed)} in {self.seconds:.1f} s"
         text += f"; models loaded again: {', '.join(self.models)}" if self.models else ""
         text += "; models unchanged" if not self.models else ""
@@ -69,8 +72,7 @@ def reload(hearth: Hearth, loop: HearingLoop | None, config: Config) -> tuple[He
     old = hearth.config
     report = ReloadReport(changed=_changed(old, config))
     report.needs_restart = [k for k in _NEEDS_RESTART if _get(old, k) != _get(config, k)]
-    if not report.changed:
-        return hearth, report
+    # even with the same configuration, the sentence and skill files may have been edited
     new = assemble(
         config,
         bus=hearth.bus,

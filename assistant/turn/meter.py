@@ -81,8 +81,8 @@ class TurnMeter:
         return self.timings_ms.get(timing, default)
 
     def timings(self) -> dict[str, float]:
-        """The timings to report, rounded to 0.1 ms."""
-        return {k: round(v, 1) for k, v in self.timings_ms.items()}
+        """The timings to report: to 0.1 ms, or to the microsecond below 1 ms."""
+        return {k: round(v, 1) if v >= 1 else round(v, 3) for k, v in self.timings_ms.items()}
 
     def cpu(self) -> dict[str, float]:
         return {k: round(v, 4) for k, v in self.cpu_s.items()}
