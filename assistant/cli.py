@@ -123,9 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     from .service.privacy import go_offline
 
-    # CTranslate2's OpenMP threads sleep while they wait instead of spinning: on a busy home
-    # server a spinning wait turned half a CPU second of speech-to-text into ten
+    # OpenMP threads (CTranslate2's and llama.cpp's) sleep while they wait instead of spinning:
+    # on a busy home server a spinning wait turned half a CPU second of speech-to-text into ten,
+    # and a language-model call that takes 2.6 CPU s into 26, or no answer at all
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("GOMP_SPINCOUNT", "0")
     go_offline()  # before any model library is imported: they read the switches at import
     args = _parser().parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
