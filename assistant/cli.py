@@ -81,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
 
     report = with_config(sub.add_parser("report", help="turns, energy and cost per day"))
     report.add_argument("--days", type=int, default=7, help="how many days (default 7)")
+
+    dashboard = with_config(
+        sub.add_parser("dashboard", help="the web dashboard from the journal, without the daemon")
+    )
+    dashboard.add_argument(
+        "--port", type=int, help="listen on this port instead of dashboard.port (0: any free one)"
+    )
     return parser
 
 
@@ -403,6 +410,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from .dashboard.service import serve_journal
+
+    if args.port is not None and not 0 <= args.port <= 65535:
+        print("hearth: --port must be from 0 to 65535", file=sys.stderr)
+        return EX_USAGE
+    return serve_journal(_config(args), args.port)
+
+
 _COMMANDS = {
     "run": _cmd_run,
     "ask": _cmd_ask,
@@ -416,6 +432,7 @@ _COMMANDS = {
     "history": _cmd_history,
     "explain": _cmd_explain,
     "report": _cmd_report,
+    "dashboard": _cmd_dashboard,
 }
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Unknown keys are errors. Each component receives only its own section.
 
 from __future__ import annotations
 
+from .dashboard import DashboardConfig
 from .entity import EntityConfig
 from .load import Config, data_dir, default_config_paths, load_config, parse_config
 from .sections import (
@@ -32,6 +33,7 @@ __all__ = [
     "AudioConfig",
     "Config",
     "ConversationConfig",
+    "DashboardConfig",
     "EnergyConfig",
     "EntityConfig",
     "ExposeConfig",

@@ -18,6 +18,7 @@ from pydantic import (
 
 from ..errors import ConfigError
 from .base import Section, toml_scalar
+from .dashboard import DashboardConfig
 from .entity import EntityConfig
 from .sections import (
     AssistantConfig,
@@ -55,6 +56,7 @@ class Config(Section):
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)  # type: ignore[arg-type]
     journal: JournalConfig = Field(default_factory=JournalConfig)  # type: ignore[arg-type]
     energy: EnergyConfig = Field(default_factory=EnergyConfig)  # type: ignore[arg-type]
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)  # type: ignore[arg-type]
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict)
     skills: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="[skills.NAME]: settings of one skill, its own keys."

@@ -140,7 +140,7 @@ class JournalConfig(Section):
     enabled: bool = Field(True, description="false: nothing about turns is kept.")
     keep_days: int = Field(30, ge=1, le=3650, description="Turns older than this are deleted.")
     keep_audio: bool = Field(
-        False, description="Keep each command's audio as a WAV file beside the journal."
+        False, description="Keep each command's and reply's audio as WAVs beside the journal."
     )
     audio_keep_days: int = Field(7, ge=1, le=3650, description="Audio older than this is deleted.")
     path: str = Field("", description="The journal file; default <data_dir>/journal.sqlite.")

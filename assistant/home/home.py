@@ -89,6 +89,25 @@ class Home:
         """An immutable snapshot of the exposed entities."""
         return self._snapshot
 
+    def known(self) -> list[tuple[Entity, bool, str]]:
+        """Every entity Hearth has heard of, exposed or not: ``(entity, exposed, why)``, where
+        ``why`` names what decided (for a page that lists them all)."""
+        with self._lock:
+            configured = list(self._configured.values())
+            discovered = list(self._discovered.values())
+            exposed = self._exposed
+        ids = {e.entity_id for e in configured}
+        unique_ids = {e.unique_id for e in configured if e.unique_id}
+        found = [(e, True, "declared in [[entities]]") for e in configured]
+        for entity in discovered:
+            if entity.entity_id in ids or entity.unique_id in unique_ids:
+                found.append((entity, False, "replaced by its [[entities]] entry"))
+            elif exposed(entity):
+                found.append((entity, True, "discovered; [expose] lets it through"))
+            else:
+                found.append((entity, False, "discovered; left out by [expose]"))
+        return found
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 

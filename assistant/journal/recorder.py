@@ -28,18 +28,27 @@ from typing import Any, Final
 import numpy as np
 
 from ..config import Config
-from ..events import Event, ProfileChanged, TurnFailed, TurnFinished, event_to_json
+from ..events import (
+    Event,
+    ProfileChanged,
+    SpeechStarted,
+    TurnFailed,
+    TurnFinished,
+    event_to_json,
+)
 from ..files import private_file, private_folder
 from .energy import CloudUsage, EnergyMeter, Mark, cloud_cost
 from .store import DayTotals, JournalStore, journal_path
 
-__all__ = ["Journal", "TurnEnergy", "build_row"]
+__all__ = ["REPLY_SUFFIX", "Journal", "TurnEnergy", "build_row"]
 
 _LOGGER = logging.getLogger(__name__)
 
 _MAX_WAITING: Final = 1000  # rows kept in memory while the journal cannot be written
 _RETRY_S: Final = 30.0  # how often an unwritable journal is tried again when idle
 _MAX_OPEN_TURNS: Final = 64
+_MAX_REPLY_S: Final = 120.0  # reply audio kept per turn (journal.keep_audio)
+REPLY_SUFFIX: Final = ".reply.wav"  # journal-audio/<turn>.reply.wav: the spoken reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +171,8 @@ class Journal:
         self._waiting: list[Op] = []
         self._failing = False
         self._audio: dict[str, np.ndarray] = {}
+        self._speaking: str | None = None  # the turn whose reply is being played
+        self._reply: dict[str, tuple[int, list[np.ndarray]]] = {}  # turn -> (rate, chunks)
         self._thread = threading.Thread(target=self._run, name="hearth-journal", daemon=True)
         self._thread.start()
 
@@ -173,6 +184,8 @@ class Journal:
             return
         if event.turn is None:
             return
+        if isinstance(event, SpeechStarted):
+            self._speaking = event.turn
         body = event_to_json(event)
         body["mono"] = event.mono
         with self._lock:
@@ -189,8 +202,13 @@ class Journal:
                 self._idle = self.meter.mark(cpu_now)
         energy = TurnEnergy(round(cpu_now - open_turn.mark.cpu_s, 4), energy_wh, method.value)
         audio = self._audio.pop(event.turn, None)
+        reply = self._reply.pop(event.turn, None)
+        if self._speaking == event.turn:
+            self._speaking = None
         events, profile = open_turn.events, open_turn.profile
-        self._queue.put(lambda store: self._write_turn(store, events, profile, energy, audio))
+        self._queue.put(
+            lambda store: self._write_turn(store, events, profile, energy, audio, reply)
+        )
 
     def _start_turn(self, turn: str) -> _OpenTurn:
         cpu_now = time.process_time()
@@ -212,6 +230,17 @@ class Journal:
         """Audio tap: the command audio of a turn, written with its row if ``keep_audio``."""
         if self.config.journal.keep_audio:
             self._audio[turn] = audio.copy()
+
+    def keep_reply(self, audio: np.ndarray, sample_rate_hz: int) -> None:
+        """Sink tap: a piece of the reply as it is played, kept with the turn whose speech
+        started last (up to two minutes) if ``keep_audio``."""
+        turn = self._speaking
+        if turn is None or not self.config.journal.keep_audio:
+            return
+        rate, chunks = self._reply.setdefault(turn, (sample_rate_hz, []))
+        kept = sum(len(c) for c in chunks)
+        if rate == sample_rate_hz and kept + len(audio) <= _MAX_REPLY_S * rate:
+            chunks.append(audio.copy())
 
     def flush_listening(self) -> None:
         """Count the listening so far (at midnight, so each day gets its own)."""
@@ -244,24 +273,27 @@ class Journal:
         profile: str,
         energy: TurnEnergy,
         audio: np.ndarray | None,
+        reply: tuple[int, list[np.ndarray]] | None = None,
     ) -> None:
         started = time.perf_counter()
         row = build_row(events, profile, energy, self.config)
         if audio is not None:
-            row["audio_file"] = self._write_wav(row["turn"], audio)
+            row["audio_file"] = self._write_wav(f"{row['turn']}.wav", audio)
+        if reply is not None and reply[1]:
+            self._write_wav(row["turn"] + REPLY_SUFFIX, np.concatenate(reply[1]), reply[0])
         store.insert_turn(row)
         self.write_ms = [*self.write_ms[-99:], 1000 * (time.perf_counter() - started)]
         _LOGGER.debug("journal: turn %s written in %.1f ms", row["turn"], self.write_ms[-1])
         if self.on_written is not None:
             self.on_written(store.day_totals(row["day"]))
 
-    def _write_wav(self, turn: str, audio: np.ndarray) -> str:
+    def _write_wav(self, name: str, audio: np.ndarray, rate_hz: int = 16000) -> str:
         folder = private_folder(self.path.parent / "journal-audio")
-        path = private_file(folder / f"{turn}.wav")
+        path = private_file(folder / name)
         with wave.open(str(path), "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)
-            wav.setframerate(16000)
+            wav.setframerate(rate_hz)
             wav.writeframes(np.asarray(audio, dtype="<i2").tobytes())
         return path.name
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
 from ..config import Config
 from ..events import EventBus
 from ..home.entities import MqttMessage
@@ -23,8 +25,9 @@ from .store import DayTotals
 
 if TYPE_CHECKING:
     from ..turn.pipeline import HearingLoop
+    from ..voice.audio import AudioSink
 
-__all__ = ["Recording", "start_journal"]
+__all__ = ["Recording", "TappedSink", "start_journal"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -83,6 +86,29 @@ class _Midnight(threading.Thread):
         self._stop_event.set()
 
 
+class TappedSink:
+    """A sink that also hands each piece it plays to ``tap`` (the journal keeps the reply)."""
+
+    def __init__(self, sink: AudioSink, tap: Callable[[np.ndarray, int], None]) -> None:
+        self._sink = sink
+        self._tap = tap
+
+    def play(self, audio: np.ndarray, sample_rate_hz: int) -> None:
+        self._sink.play(audio, sample_rate_hz)
+        self._tap(audio, sample_rate_hz)
+
+    def drain(self) -> None:
+        self._sink.drain()
+
+    def close(self) -> None:
+        self._sink.close()
+
+    def cancel(self) -> None:
+        stop = getattr(self._sink, "cancel", None)
+        if callable(stop):
+            stop()
+
+
 class Recording:
     """The journal and the daily sensors of one process; ``close()`` when it ends."""
 
@@ -116,6 +142,9 @@ def start_journal(
     bus.subscribe(journal.on_event)
     if loop is not None:
         loop.audio_taps.append(journal.keep_audio)
+        voice = loop.answerer.voice
+        if config.journal.keep_audio and voice.sink is not None:
+            voice.sink = TappedSink(voice.sink, journal.keep_reply)  # a reload keeps loop.sink
     midnight = None
     if listening:
         midnight = _Midnight(journal.flush_listening)

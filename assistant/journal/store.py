@@ -6,6 +6,7 @@ table row per turn; lists (actions, errors, the model's exchange, the events) ar
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -188,6 +189,10 @@ class JournalStore:
         ).fetchall()
         for row in old_audio:
             (self.path.parent / "journal-audio" / row["audio_file"]).unlink(missing_ok=True)
+        for reply in (self.path.parent / "journal-audio").glob("*.reply.wav"):
+            with contextlib.suppress(OSError):
+                if reply.stat().st_mtime < max(turn_limit, audio_limit):
+                    reply.unlink()
         with self._db:
             self._db.execute(
                 "UPDATE turns SET audio_file = NULL WHERE ended < ?",
@@ -202,6 +207,8 @@ class JournalStore:
         audio = self._db.execute("SELECT audio_file FROM turns WHERE audio_file IS NOT NULL")
         for row in audio.fetchall():
             (self.path.parent / "journal-audio" / row["audio_file"]).unlink(missing_ok=True)
+        for reply in (self.path.parent / "journal-audio").glob("*.reply.wav"):
+            reply.unlink(missing_ok=True)
         with self._db:
             count = self._db.execute("DELETE FROM turns").rowcount
             self._db.execute("DELETE FROM listening")

@@ -1,9 +1,9 @@
 """``hearth run``: the daemon's life from start to stop.
 
-Start the broker link, load the models, open the audio, tell systemd it is ready, and run the
-pipeline until the input ends or a signal stops it; then say STOPPING, close the audio and
-publish ``offline``. SIGHUP reloads the configuration between frames
-(:mod:`assistant.service.reload`).
+Start the broker link, load the models, open the audio, start the dashboard, tell systemd it is
+ready, and run the pipeline until the input ends or a signal stops it; then say STOPPING, stop
+the dashboard, close the audio and publish ``offline``. SIGHUP reloads the configuration between
+frames (:mod:`assistant.service.reload`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     """``hearth run``: the microphone (or ``input_path``: a WAV, or ``-`` for raw PCM on
     standard input) until it ends or a signal stops it; the speaker or ``output_path``."""
     from ..assemble import assemble, log_events, make_home
+    from ..dashboard.service import read_token
     from ..events import EventBus
     from ..journal.recording import start_journal
     from ..mqtt.link import MqttLink
@@ -41,6 +42,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
 
     signals = Signals()  # SIGTERM before the models are loaded: stop at once
     config = load_config(config_path)[0]
+    dashboard_token = read_token(config.dashboard)  # a bad token file stops here, before models
     bus = EventBus()
     bus.subscribe(log_events)
     health = HealthBoard(bus.emit)  # the microphone's and the speaker's supervised loops
@@ -53,6 +55,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     notifier = Notifier()
     watchdog: Watchdog | None = None
     recording: Any = None
+    dashboard: Any = None
     try:
         hearth = assemble(config, bus=bus, publisher=link, listen=True, speak=True, home=home)
         assert hearth.tts is not None
@@ -60,6 +63,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         loop = hearth.hearing_loop(sink)
         running = _Running(hearth, loop, config_path)
         recording = start_journal(config, bus, link, loop)
+        dashboard = _start_dashboard(running, dashboard_token)
         signals.loop = loop
         signals.reload = lambda: loop.call_soon(running.reload)
         link.on_command = loop.submit
@@ -89,6 +93,8 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         if watchdog is not None:
             watchdog.stop()
         notifier.stopping()
+        if dashboard is not None:
+            dashboard.stop()
         if sink is not None:
             sink.close()
         source.close()
@@ -96,6 +102,34 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
             recording.close()
         link.stop(timeout_s=1.5)
     return 0
+
+
+def _start_dashboard(running: _Running, token: str | None) -> Any:
+    """The dashboard on the running Hearth (``None``: turned off, or its port is taken)."""
+    from ..dashboard.hearth_backend import HearthBackend
+    from ..dashboard.service import start_dashboard
+
+    config = running.hearth.config.dashboard
+    if not config.enabled:
+        return None
+    backend = HearthBackend(lambda: running.hearth, running.loop)
+    server = start_dashboard(config, backend, token)
+    if server is None:
+        backend.close()
+        return None
+    return _Dashboard(server, backend)
+
+
+class _Dashboard:
+    """The dashboard's server and its backend, stopped together."""
+
+    def __init__(self, server: Any, backend: Any) -> None:
+        self.server = server
+        self.backend = backend
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.backend.close()
 
 
 def _open_source(config: Config, input_path: str | None, health: Any) -> AudioSource:

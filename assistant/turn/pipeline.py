@@ -114,6 +114,8 @@ class HearingLoop:
         self._wake_frames = 0
         self.gate = self._new_gate()
         self.audio_taps: list[Callable[[str, np.ndarray], None]] = []  # (turn, command audio)
+        # per frame: (wake word score, speech probability), None where not measured; keep cheap
+        self.level_taps: list[Callable[[float | None, float | None], None]] = []
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -217,6 +219,8 @@ class HearingLoop:
             if self.activity.muted:
                 continue
             score = self._wake_score(frame)
+            for tap in self.level_taps:
+                tap(score, None)
             pre_roll.append(frame)
             if not self.gate.fire(score, self._position_s):
                 continue
@@ -299,7 +303,7 @@ class HearingLoop:
         with record.meter.stage("endpoint"):
             capture = capture_command(
                 endpointer,
-                frames,
+                self._tapped(frames) if self.level_taps else frames,
                 pre_roll,
                 early_match_s=early_match_s,
                 try_early=lambda command: self._try_early(record, command),
@@ -330,6 +334,14 @@ class HearingLoop:
         started = early.started if early is not None else time.perf_counter()
         record.speech_end_at = started - silence_s
         return _Heard(audio, reason, early)
+
+    def _tapped(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """The frames on to the endpointer; each one's speech probability to the level taps
+        once the endpointer has taken it."""
+        for frame in frames:
+            yield frame
+            for tap in self.level_taps:
+                tap(None, self.hearing.endpointer.probability)
 
     def _transcribe_heard(
         self, record: TurnRecord, heard: _Heard

@@ -95,6 +95,7 @@ class Endpointer:
     speech_seen: bool = False
     in_speech: bool = False
     trailing_silence_s: float = 0.0
+    probability: float = 0.0  # the speech probability of the last frame fed
 
     def start(self) -> None:
         self.vad.reset()
@@ -111,7 +112,7 @@ class Endpointer:
 
     def feed(self, frame: np.ndarray) -> EndReason | None:
         """Feed one frame; returns why the command ended, or ``None`` to keep listening."""
-        probability = self.vad.speech_probability(frame)
+        probability = self.probability = self.vad.speech_probability(frame)
         self.elapsed_s += _FRAME_S
         limit = self.config.threshold - 0.15 if self.in_speech else self.config.threshold
         if probability >= limit:

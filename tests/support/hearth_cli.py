@@ -42,10 +42,12 @@ suggested_area = "Kitchen"
 
 def write_config(directory: Path, port: int, node_id: str = "kitchen", extra: str = "") -> Path:
     path = directory / "config.toml"
-    # the language model stays off: these tests are about the sentence templates
+    # the language model stays off: these tests are about the sentence templates; the dashboard
+    # listens on a free port, so that daemons running side by side do not compete for 8741
+    dashboard = "" if "[dashboard]" in extra else "\n[dashboard]\nport = 0\n"
     path.write_text(
         f'[assistant]\nnode_id = "{node_id}"\n\n[llm]\nenabled = false\n\n'
-        f"[mqtt]\nport = {port}\n{extra}\n{ENTITIES_TOML}"
+        f"[mqtt]\nport = {port}\n{extra}\n{dashboard}{ENTITIES_TOML}"
     )
     return path
 
