@@ -43,9 +43,7 @@ def is_loopback(host: str) -> bool:
 def token_problem(token: str) -> str | None:
     """What is wrong with ``token`` as a dashboard token, or ``None`` when it will do."""
     if len(token) < MIN_TOKEN_CHARS or not token.isascii() or not token.isprintable():
-        return (
-            f"the token must be one line of at least {MIN_TOKEN_CHARS} printable ASCII characters"
-        )
+        return f"the token must be one line of {MIN_TOKEN_CHARS} or more printable ASCII characters"
     return None
 
 
