@@ -122,14 +122,24 @@ class JournalBackend:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection | None]:
+        """A read-only connection, or ``None`` while there is no journal (yet); a journal that
+        cannot be read is a 503 ``journal_unreadable``, not a 500."""
         path = self.path
         if not path.is_file():
             yield None
             return
-        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=2.0)
+        try:
+            db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=2.0)
+        except sqlite3.Error as err:
+            raise _unreadable(path, err) from None
         db.row_factory = sqlite3.Row
         try:
-            yield db
+            made = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'turns'"
+            ).fetchone()
+            yield db if made else None  # the daemon creates the tables with its first write
+        except sqlite3.Error as err:
+            raise _unreadable(path, err) from None
         finally:
             db.close()
 
@@ -290,6 +300,10 @@ class JournalBackend:
                 else []
             )
         return turn_stats(rows, self.config, self._token_rates())
+
+
+def _unreadable(path: Path, err: sqlite3.Error) -> Unavailable:
+    return Unavailable("journal_unreadable", f"{path}: cannot read the journal ({err})")
 
 
 def _empty_day(day: str, currency: str) -> DayFigures:
