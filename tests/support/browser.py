@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import pytest
 
-__all__ = ["CHROMEDRIVER", "CHROMIUM", "chrome", "shots_folder"]
+__all__ = ["CHROMEDRIVER", "CHROMIUM", "chrome", "save_page", "shots_folder"]
 
 CHROMIUM: Final = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER: Final = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -69,3 +69,14 @@ def shots_folder(default: Path) -> Path:
     folder = Path(os.environ.get("HEARTH_DASHBOARD_SHOTS") or default)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def save_page(driver: Any, path: Path, max_height: int = 4000) -> None:
+    """A screenshot of the whole page (the window grows to its height for a moment)."""
+    width, height = driver.get_window_size().values()
+    full = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(max_height, max(height, int(full) + 140)))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(width, height)
