@@ -64,7 +64,7 @@ class HearthBackend:
         self._last_stats: object = None
         self._asked: list[_Asked] = []
         self._lock = threading.Lock()
-        self._journal = JournalBackend(lambda: self._hearth().config, self._token_rates)
+        self._journal = JournalBackend(lambda: self._hearth().config, self.token_rates)
         self._unwatch = hearth().bus.subscribe(self._watch)
 
     def close(self) -> None:
@@ -108,7 +108,8 @@ class HearthBackend:
                         asked.seen.set()
                         break
 
-    def _token_rates(self) -> TokenRates:
+    def token_rates(self) -> TokenRates:
+        """The model's speed over its recent calls, as llama.cpp counted the tokens."""
         return TokenRates(tuple(self._rates))
 
     # -- history: the journal ------------------------------------------------------------------
