@@ -2,7 +2,8 @@
 # Installs the system packages Hearth needs (Debian/Ubuntu): mosquitto (the MQTT broker the tests
 # start, and a broker for a fresh home), libportaudio2 (microphone and speaker through
 # sounddevice), python3-venv, openssl (the tests make TLS certificates with it), systemd (its
-# systemd-analyze checks the unit) and iproute2 (the loopback-only test brings lo up). As root,
+# systemd-analyze checks the unit), iproute2 (the loopback-only test brings lo up), and chromium
+# with chromium-driver (the dashboard's browser tests drive it headless). As root,
 # missing ones are installed with apt-get; otherwise the exact command is printed and the script
 # fails.
 set -euo pipefail
@@ -15,6 +16,8 @@ fi
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the TLS tests make certificates
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)   # the unit is verified
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)   # the loopback-only test brings lo up
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # the dashboard's browser tests
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 python="${PYTHON:-python3}"
 "$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
