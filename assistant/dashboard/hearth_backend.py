@@ -155,7 +155,7 @@ class HearthBackend:
         if name and name not in hearth.config.profiles:
             known = ", ".join(hearth.profiles.names) or "none"
             raise NotFound("no_profile", f"no profile {name!r}; known: {known}")
-        self._loop.submit(Profile(name))
+        self._loop.submit(Profile(name), "dashboard profile")
         result = self.profiles()
         result["current"] = name  # switched between audio frames; a profile event confirms it
         return result
@@ -169,7 +169,7 @@ class HearthBackend:
         with self._lock:
             self._asked.append(asked)
         try:
-            self._loop.submit(Ask(cleaned))
+            self._loop.submit(Ask(cleaned), "dashboard ask")
             asked.seen.wait(_ASK_WAIT_S)
         finally:
             with self._lock:

@@ -31,7 +31,7 @@ from ..config import Config
 from ..events import (
     Event,
     ProfileChanged,
-    SpeechStarted,
+    ReplyAudioStarted,
     TurnFailed,
     TurnFinished,
     event_to_json,
@@ -184,7 +184,7 @@ class Journal:
             return
         if event.turn is None:
             return
-        if isinstance(event, SpeechStarted):
+        if isinstance(event, ReplyAudioStarted):
             self._speaking = event.turn
         body = event_to_json(event)
         body["mono"] = event.mono

@@ -80,11 +80,11 @@ def test_token_files_that_cannot_be_used(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # opening it must not wait for a writer
     cases = {
-        tmp_path / "missing": "cannot be read: No such file or directory",
-        tmp_path: "not a regular file",
+        tmp_path / "missing": "cannot open it: No such file or directory",
+        tmp_path: "a folder",
         fifo: "not a regular file",
         Path("/dev/zero"): "not a regular file",
-        big: "it should hold one line",
+        big: "more than the 4096 allowed",
         binary: "not UTF-8 text",
         weak: "16 or more printable ASCII characters",
         empty: "16 or more printable ASCII characters",
