@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ..config import Config
+from .store import journal_path
 
 __all__ = ["explain", "history_line", "when"]
 
@@ -177,4 +178,7 @@ def explain(row: sqlite3.Row, config: Config) -> str:
     lines.append(_energy(row, config))
     if row["audio_file"]:
         lines.append(f"The command audio is kept in journal-audio/{row['audio_file']}.")
+    reply = f"{row['turn']}.reply.wav"
+    if (journal_path(config).parent / "journal-audio" / reply).is_file():
+        lines.append(f"The reply as spoken is kept in journal-audio/{reply}.")
     return "\n".join(lines)

@@ -185,15 +185,12 @@ def test_the_turn_page_numbers_are_turn_end_and_hearth_explain(live: Live) -> No
     detail = request(live.port, "GET", f"/api/turns/{first['id']}").json()
     assert detail["audio"] == {"command": True, "reply": True}
     players = browser.find_elements(By.CSS_SELECTOR, "audio")
-    durations = []
+    durations: list[float] = []
+    script = "return arguments[0].readyState >= 1 && arguments[0].duration"
     for player in players:
         browser.execute_script("arguments[0].preload = 'auto'; arguments[0].load();", player)
         durations.append(
-            WebDriverWait(browser, 20).until(
-                lambda d, p=player: d.execute_script(
-                    "return arguments[0].readyState >= 1 && arguments[0].duration", p
-                )
-            )
+            WebDriverWait(browser, 20).until(lambda d, p=player: d.execute_script(script, p))
         )
     assert durations == [
         pytest.approx(detail["speech_s"], abs=0.1),  # the command as handed to speech-to-text

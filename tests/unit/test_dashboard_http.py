@@ -432,3 +432,20 @@ def test_stop_ends_open_streams(backend: FakeBackend) -> None:
     stopper.join(5)
     assert not stopper.is_alive() and time.monotonic() - started < 4
     sock.close()
+
+
+def test_starting_asks_no_name_server(
+    backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``HTTPServer`` would look its own address up (``getfqdn``); the dashboard does not."""
+
+    def refuse(*args: object) -> str:
+        raise AssertionError(f"a name lookup: {args}")
+
+    monkeypatch.setattr(socket, "getfqdn", refuse)
+    monkeypatch.setattr(socket, "gethostbyaddr", refuse)
+    server = start_server(backend)
+    try:
+        assert request(server.port, "GET", "/api/info").status == 200
+    finally:
+        server.stop()
