@@ -22,8 +22,10 @@ Where Hearth decides for itself:
 - Spoken name: with ``has_entity_name: true``, "<device name> <entity name>"; with a named device
   and a ``null`` or absent entity name, the device name; else the entity ``name`` (then the
   composed "<device name> <entity name>" is kept as an alias); else the object id in words.
-- Entity id: ``<component>.<slug>`` of ``default_entity_id`` (when its domain matches),
-  ``object_id``, ``unique_id`` or the topic's object id, the first that gives a slug.
+- Entity id: the one Home Assistant gives (``default_entity_id``, else ``object_id``, else the
+  device and entity names; see :mod:`assistant.home.entity_ids`); the ids the same entity has
+  under other Home Assistant versions, and the one Hearth gave before, are kept in
+  ``Entity.other_ids``.
 - Area: the entity's ``suggested_area`` (``sug_area``, a Hearth extension), else the device's.
 - Climate without ``min_temp``/``max_temp`` uses 7/35, or 44.6/95 when ``temperature_unit`` is F.
 """
@@ -40,6 +42,7 @@ from typing import Any, Final
 
 from .abbreviations import ABBREVIATIONS, DEVICE_ABBREVIATIONS
 from .entities import DEFAULT_HVAC_MODES, DOMAINS, Entity, area_id
+from .entity_ids import discovery_entity_ids
 
 __all__ = [
     "ABBREVIATIONS",
@@ -84,6 +87,7 @@ class Refused:
 
     key: str
     reason: str  # one line, for a log
+    quiet: bool = False  # not a fault: a component Hearth has no use for (button, event, ...)
 
 
 DiscoveryResult = Discovered | Removed | Refused
@@ -107,7 +111,7 @@ def parse_discovery(topic: str, payload: bytes, prefix: str = "homeassistant") -
     if component == "device":
         return Refused(key, "device-based discovery (several components at once) is not supported")
     if component not in COMPONENTS:
-        return Refused(key, f"unsupported component {component!r}")
+        return Refused(key, f"unsupported component {component!r}", quiet=True)
     if not payload:
         return Removed(key)
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -251,25 +255,21 @@ def _names(
     return " ".join(re.split(r"[_\-\s]+", object_id)).strip(), ()
 
 
-def _entity_id(component: str, config: Mapping[str, Any], object_id: str) -> str:
-    domain, _, wanted = _text(config, "default_entity_id").partition(".")
-    candidates = [wanted] if domain == component else []
-    candidates += [_text(config, "object_id"), _text(config, "unique_id"), object_id]
-    for candidate in candidates:
-        if slug := area_id(candidate):
-            return f"{component}.{slug}"
-    raise _Invalid("no object_id, unique_id or topic object id gives an entity id")
-
-
 def _entity(component: str, object_id: str, config: Mapping[str, Any]) -> Entity:
     """The entity a discovery payload (abbreviations already expanded) describes."""
     device = config.get("device") or {}
     if not isinstance(device, dict):
         raise _Invalid("'device' must be an object")
     name, aliases = _names(config, device, object_id)
+    if not name:
+        raise _Invalid("no name, device name or topic object id to call it by")
+    for key in ("default_entity_id", "object_id", "unique_id"):
+        _text(config, key)  # refuse a value of the wrong type before deriving ids from it
+    ids = discovery_entity_ids(component, config, object_id)
     area_name = _text(config, "suggested_area") or _text(device, "suggested_area")
     fields: dict[str, Any] = {
-        "entity_id": _entity_id(component, config, object_id),
+        "entity_id": ids.entity_id,
+        "other_ids": ids.other_ids,
         "domain": component,
         "name": name,
         "aliases": aliases,

@@ -101,6 +101,7 @@ class Entity:
     modes: tuple[str, ...] = DEFAULT_HVAC_MODES
     unit_of_measurement: str = ""  # sensor; climate: the temperature unit when declared
     value_template: str = ""  # kept as text, never rendered
+    other_ids: tuple[str, ...] = ()  # the same entity's ids in other Home Assistant versions
 
     @classmethod
     def from_config(cls, cfg: EntityConfig) -> Entity:
@@ -120,6 +121,11 @@ class Entity:
             schema=cfg.schema_,
             source="config",
         )
+
+    @property
+    def all_ids(self) -> tuple[str, ...]:
+        """Its id, then the other ids it is known by (``[expose]`` accepts any of them)."""
+        return (self.entity_id, *self.other_ids)
 
     @property
     def dimmable(self) -> bool:

@@ -14,11 +14,12 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..config import ExposeConfig
 from .entities import Entity, EntityRegistry, area_id
+from .entity_ids import free_entity_id
 
 __all__ = ["EntityState", "Home", "exposure_filter", "render_value"]
 
@@ -133,7 +134,12 @@ class Home:
             listener(snapshot)
 
     def discovered(self, key: str, entity: Entity) -> None:
+        """A discovered entity; an id another one already has gets ``_2``, ``_3``…, as in
+        Home Assistant."""
         with self._lock:
+            taken = {e.entity_id for k, e in self._discovered.items() if k != key}
+            if entity.entity_id in taken:
+                entity = replace(entity, entity_id=free_entity_id(entity.entity_id, taken))
             self._discovered[key] = entity
         self._changed()
 
@@ -181,15 +187,20 @@ class Home:
         with self._lock:
             return self._states.get(entity_id)
 
+    def known(self) -> list[Entity]:
+        """Every configured and discovered entity, exposed or not."""
+        return self._all()
+
 
 def exposure_filter(expose: ExposeConfig) -> Callable[[Entity], bool]:
     """Which discovered entities voice may use, from ``[expose]``."""
     areas = {area_id(a) for a in expose.areas}
 
     def exposed(entity: Entity) -> bool:
+        ids = entity.all_ids  # Home Assistant's id, or another one the entity is known by
         return (
-            entity.entity_id not in expose.exclude
-            and (not expose.entities or entity.entity_id in expose.entities)
+            not any(i in expose.exclude for i in ids)
+            and (not expose.entities or any(i in expose.entities for i in ids))
             and (not areas or entity.area in areas)
             and (not expose.domains or entity.domain in expose.domains)
         )

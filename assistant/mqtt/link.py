@@ -387,7 +387,8 @@ class MqttLink:
         elif isinstance(result, Removed):
             self.home.removed(result.key)
         elif isinstance(result, Refused):
-            _LOGGER.info("discovery %s ignored: %s", topic, result.reason)
+            level = logging.DEBUG if result.quiet else logging.INFO
+            _LOGGER.log(level, "discovery %s ignored: %s", topic, result.reason)
 
     def _entities_changed(self, registry: EntityRegistry) -> None:
         if self.home is not None and self._client is not None and self.connected:

@@ -36,6 +36,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     from ..assemble import assemble, log_events, make_home
     from ..dashboard.service import read_token
     from ..events import EventBus
+    from ..home.exposure import check_config_exposure
     from ..journal.recording import start_journal
     from ..mqtt.link import MqttLink
     from ..voice.supervise import HealthBoard
@@ -69,6 +70,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         link.on_command = loop.submit
         if link.wait_first_attempt(5.0):
             link.sync(2.0)  # retained discovery first, so the model's prompt lists the devices
+            check_config_exposure(config, home.known())
         else:
             _LOGGER.warning(
                 "broker %s:%s not reachable yet; retrying in the background",

@@ -18,6 +18,7 @@ from typing import Any
 from ..assemble import Hearth, assemble
 from ..config import Config
 from ..home.entities import Entity
+from ..home.exposure import check_config_exposure
 from ..home.home import exposure_filter
 from ..turn.pipeline import HearingLoop
 
@@ -91,6 +92,7 @@ def reload(hearth: Hearth, loop: HearingLoop | None, config: Config) -> tuple[He
     if loop is not None:
         loop.swap(new.stages(loop.activity, loop.sink, loop.announce))
     home.reconfigure(entities, exposure_filter(config.expose))  # feeds the new router
+    check_config_exposure(config, home.known())
     new.prepare()
     report.seconds = time.perf_counter() - started
     return new, report

@@ -240,3 +240,33 @@ def test_a_client_link_never_speaks_for_the_daemon(broker: Broker, recorder: Rec
     assert "thinking" not in recorder.on("hearth/twin/state")
     assert recorder.on("zigbee2mqtt/twin/set") == ["ON"]
     daemon.stop()
+
+
+def test_buttons_and_events_are_skipped_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    """Components that are not voice devices (a Zigbee2MQTT identify button, a remote's action
+    events) are left out at debug level; a broken payload is still worth an info line."""
+    import logging
+    from types import SimpleNamespace
+
+    from assistant.home.home import Home
+
+    home = Home()
+    link = MqttLink(MqttConfig(), "kitchen", home=home)
+    button = {"name": "Identify", "command_topic": "z2m/remote/set", "unique_id": "r_identify"}
+    event = {"name": "Action", "state_topic": "z2m/remote", "event_types": ["single"]}
+    messages = [
+        ("homeassistant/button/0x01/identify/config", json.dumps(button)),
+        ("homeassistant/event/0x01/action/config", json.dumps(event)),
+        ("homeassistant/light/0x01/light/config", "{not json"),
+    ]
+    with caplog.at_level(logging.DEBUG, logger="assistant.mqtt.link"):
+        for topic, payload in messages:
+            link._on_message(None, None, SimpleNamespace(topic=topic, payload=payload.encode()))
+    levels = {r.getMessage().split()[1]: r.levelno for r in caplog.records}
+    assert levels == {
+        "homeassistant/button/0x01/identify/config": logging.DEBUG,
+        "homeassistant/event/0x01/action/config": logging.DEBUG,
+        "homeassistant/light/0x01/light/config": logging.INFO,
+    }
+    assert len(home.registry()) == 0
+    assert link.callback_errors == []

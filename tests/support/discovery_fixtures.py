@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-__all__ = ["FIXTURES"]
+__all__ = ["FIXTURES", "HOME_ASSISTANT_IDS", "PROBES"]
 
 _Z2M_ORIGIN: Final = {"name": "Zigbee2MQTT", "sw": "1.40.2", "url": "https://www.zigbee2mqtt.io"}
 
@@ -329,5 +329,98 @@ FIXTURES: Final[dict[str, tuple[str, dict[str, Any]]]] = {
                 "suggested_area": "Living room",
             },
         },
+    ),
+}
+
+
+# Payloads that probe how Home Assistant names entities (see assistant.home.entity_ids).
+PROBES: Final[dict[str, tuple[str, dict[str, Any]]]] = {
+    "default_entity_id_only": (
+        "homeassistant/sensor/probe/dei_only/config",
+        {
+            "name": "Probe value",
+            "state_topic": "probe/dei_only",
+            "unique_id": "probe_dei_only",
+            "default_entity_id": "sensor.probe_chosen_id",
+            "device": {"identifiers": ["probe_device"], "name": "Probe device"},
+        },
+    ),
+    "object_id_and_default_entity_id": (
+        "homeassistant/sensor/probe/both/config",
+        {
+            "name": "Probe both",
+            "state_topic": "probe/both",
+            "unique_id": "probe_both",
+            "object_id": "probe_from_object_id",
+            "default_entity_id": "sensor.probe_from_default_entity_id",
+            "device": {"identifiers": ["probe_device"], "name": "Probe device"},
+        },
+    ),
+    "device_without_name": (
+        "homeassistant/sensor/probe/nameless_device/config",
+        {
+            "name": "Nameless device value",
+            "state_topic": "probe/nameless",
+            "unique_id": "probe_nameless_device",
+            "device": {"identifiers": ["probe_nameless"]},
+        },
+    ),
+    "no_name_key": (
+        "homeassistant/sensor/probe/no_name/config",
+        {
+            "state_topic": "probe/no_name",
+            "unique_id": "probe_no_name",
+            "device": {"identifiers": ["probe_device"], "name": "Probe device"},
+        },
+    ),
+    "has_entity_name_false": (
+        "homeassistant/sensor/probe/hen_false/config",
+        {
+            "name": "Standalone name",
+            "has_entity_name": False,
+            "state_topic": "probe/hen_false",
+            "unique_id": "probe_hen_false",
+            "device": {"identifiers": ["probe_device"], "name": "Probe device"},
+        },
+    ),
+}
+
+# The entity id Home Assistant 2025.4.4 gave each payload above, seen in a real Home Assistant
+# (the `ha` acceptance test checks them again), and the id Hearth gives it. They differ only
+# where a newer Home Assistant names it differently: 2025.10 and later read
+# `default_entity_id`, and 2026 leaves a missing device name out instead of writing "None".
+HOME_ASSISTANT_IDS: Final[dict[str, tuple[str, str]]] = {
+    "z2m_light": ("light.kitchen_ceiling", "light.kitchen_ceiling"),
+    "z2m_lock": ("lock.front_door_lock", "lock.front_door_lock"),
+    "z2m_thermostat": ("climate.hallway_thermostat", "climate.hallway_thermostat"),
+    "z2m_temperature": (
+        "sensor.living_room_climate_temperature",
+        "sensor.living_room_climate_temperature",
+    ),
+    "z2m_door": (
+        "binary_sensor.back_door_sensor_contact",
+        "binary_sensor.back_door_sensor_contact",
+    ),
+    "tasmota_relay": (
+        "switch.coffee_machine_coffee_machine",
+        "switch.coffee_machine_coffee_machine",
+    ),
+    "tasmota_dimmer": ("light.bedroom_dimmer_bedside_lamp", "light.bedroom_dimmer_bedside_lamp"),
+    "esphome_garage": ("cover.garage_door_garage_door", "cover.garage_door_garage_door"),
+    "esphome_fan": ("fan.bedroom_fan_ceiling_fan", "fan.bedroom_fan_ceiling_fan"),
+    "ha_motion": ("binary_sensor.garden", "binary_sensor.garden"),
+    "ha_kitchen_light": ("light.kitchen", "light.kitchen"),
+    "ha_hvac": ("climate.livingroom", "climate.livingroom"),
+    "nodered_scene": ("scene.living_room_movie_night", "scene.living_room_movie_night"),
+    "default_entity_id_only": ("sensor.probe_device_probe_value", "sensor.probe_chosen_id"),
+    "object_id_and_default_entity_id": (
+        "sensor.probe_from_object_id",
+        "sensor.probe_from_default_entity_id",
+    ),
+    "device_without_name": ("sensor.none_nameless_device_value", "sensor.nameless_device_value"),
+    "no_name_key": ("sensor.probe_device_mqtt_sensor", "sensor.probe_device_mqtt_sensor"),
+    "has_entity_name_false": (
+        "sensor.probe_device_standalone_name",
+        "sensor.probe_device_standalone_name",
     ),
 }

@@ -131,7 +131,7 @@ EXPECTED: dict[str, tuple[dict[str, Any], list[tuple[str, dict[str, Any], list[A
     ),
     "tasmota_relay": (
         {
-            "entity_id": "switch.8a1b2c_rl_1",
+            "entity_id": "switch.coffee_machine_coffee_machine",
             "name": "Coffee Machine",
             "aliases": (),
             "command_topic": "tasmota_8A1B2C/cmnd/POWER",
@@ -145,7 +145,7 @@ EXPECTED: dict[str, tuple[dict[str, Any], list[tuple[str, dict[str, Any], list[A
     ),
     "tasmota_dimmer": (
         {
-            "entity_id": "light.5c3d9e_li_1",
+            "entity_id": "light.bedroom_dimmer_bedside_lamp",
             "name": "Bedside Lamp",
             "aliases": ("Bedroom Dimmer Bedside Lamp",),
             "schema": "default",
@@ -162,7 +162,7 @@ EXPECTED: dict[str, tuple[dict[str, Any], list[tuple[str, dict[str, Any], list[A
     ),
     "esphome_garage": (
         {
-            "entity_id": "cover.espcovergarage_door",
+            "entity_id": "cover.garage_door_garage_door",
             "name": "Garage Door",
             "aliases": (),
             "area": "garage",
@@ -212,7 +212,7 @@ EXPECTED: dict[str, tuple[dict[str, Any], list[tuple[str, dict[str, Any], list[A
     ),
     "ha_motion": (
         {
-            "entity_id": "binary_sensor.motion01ad",
+            "entity_id": "binary_sensor.garden",
             "name": "Garden",
             "device_class": "motion",
             "commandable": False,
@@ -221,7 +221,7 @@ EXPECTED: dict[str, tuple[dict[str, Any], list[tuple[str, dict[str, Any], list[A
     ),
     "ha_kitchen_light": (
         {
-            "entity_id": "light.kitchen_light",
+            "entity_id": "light.kitchen",
             "name": "Kitchen",
             "command_topic": "homeassistant/light/kitchen/set",
             "state_topic": "homeassistant/light/kitchen/state",
@@ -260,7 +260,7 @@ EXPECTED: dict[str, tuple[dict[str, Any], list[tuple[str, dict[str, Any], list[A
     ),
     "nodered_scene": (
         {
-            "entity_id": "scene.nodered_living_room_movie_night",
+            "entity_id": "scene.living_room_movie_night",
             "name": "Living room Movie night",
             "area": "living_room",
             "area_name": "Living room",
@@ -358,7 +358,8 @@ def test_abbreviations_and_the_base_topic() -> None:
     assert entity.command_topic == "home/blind/set"
     assert entity.state_topic == "home/blind/state"
     assert entity.json_attributes_topic == "home/blind/attributes"
-    assert entity.entity_id == "cover.blind_01"
+    assert entity.entity_id == "cover.blind_motor_blind"  # Home Assistant's: device + entity name
+    assert "cover.blind_01" in entity.other_ids  # the id Hearth gave before
     assert (entity.area, entity.area_name) == ("study", "Study")
     assert act(entity, "open_cover") == [("home/blind/set", "up")]
     assert act(entity, "close_cover") == [("home/blind/set", "down")]
@@ -446,16 +447,90 @@ def test_naming_without_a_device() -> None:
     assert discover(topic, {"name": None}).name == "outdoor humidity"
 
 
-def test_entity_id_sources_in_order() -> None:
+def ids(topic: str, payload: dict[str, Any]) -> tuple[str, ...]:
+    return discover(topic, payload).all_ids
+
+
+def test_entity_id_follows_home_assistant_default_entity_id_then_object_id_then_names() -> None:
     topic = "homeassistant/switch/node/topic_object/config"
-    both = {"object_id": "Porch Light", "unique_id": "uid-9"}
-    assert discover(topic, both).entity_id == "switch.porch_light"
-    assert discover(topic, {"unique_id": "uid-9"}).entity_id == "switch.uid_9"
-    assert discover(topic, {}).entity_id == "switch.topic_object"
-    newest = {"default_entity_id": "switch.garden_pump", **both}
-    assert discover(topic, newest).entity_id == "switch.garden_pump"
-    wrong_domain = {"default_entity_id": "light.garden_pump", **both}
-    assert discover(topic, wrong_domain).entity_id == "switch.porch_light"
+    device = {"identifiers": ["pump01"], "name": "Garden pump"}
+    named = {"name": "Power", "unique_id": "uid-9", "device": device}
+    assert discover(topic, named).entity_id == "switch.garden_pump_power"
+    with_object_id = {**named, "object_id": "Porch Light"}
+    assert discover(topic, with_object_id).entity_id == "switch.porch_light"
+    newest = {**with_object_id, "default_entity_id": "switch.pump"}
+    # 2025.10 and later read default_entity_id, earlier versions object_id, and 2026.4 and
+    # later name new entities after the device and entity names
+    assert ids(topic, newest) == (
+        "switch.pump",
+        "switch.porch_light",
+        "switch.garden_pump_power",
+    )
+    # Home Assistant takes the part after the dot whatever domain is written before it
+    assert discover(topic, {**named, "default_entity_id": "light.pump"}).entity_id == "switch.pump"
+    assert "switch.uid_9" in ids(topic, named)  # Hearth's earlier id, from the unique id
+    assert "switch.topic_object" in ids(topic, {"name": "Power"})  # ... or the topic
+
+
+@pytest.mark.parametrize(
+    ("payload", "entity_id"),
+    [
+        # the device's main feature: the device name alone
+        ({"name": None, "unique_id": "u1", "device": {"ids": ["d"], "name": "Desk lamp"}}, ""),
+        ({"name": "", "unique_id": "u1", "device": {"ids": ["d"], "name": "Desk lamp"}}, ""),
+        # has_entity_name false makes no difference to MQTT entities
+        (
+            {
+                "name": "Light",
+                "has_entity_name": False,
+                "unique_id": "u1",
+                "device": {"ids": ["d"], "name": "Desk lamp"},
+            },
+            "_light",
+        ),
+        # no name key: the platform's default name
+        ({"unique_id": "u1", "device": {"ids": ["d"], "name": "Desk lamp"}}, "_mqtt_lightentity"),
+        (
+            {"unique_id": "u1", "schema": "json", "device": {"ids": ["d"], "name": "Desk lamp"}},
+            "_mqtt_json_light",
+        ),
+    ],
+)
+def test_entity_id_from_the_names(payload: dict[str, Any], entity_id: str) -> None:
+    topic = "homeassistant/light/desk/config"
+    assert discover(topic, {"cmd_t": "desk/set", **payload}).entity_id == (
+        f"light.desk_lamp{entity_id}"
+    )
+
+
+def test_entity_id_edge_cases_as_home_assistant_has_them() -> None:
+    topic = "homeassistant/sensor/probe/value/config"
+    device = {"identifiers": ["probe"], "name": "Probe"}
+    # a sensor without a name key is named after its device class, else the platform default
+    assert discover(
+        topic, {"unique_id": "t", "device_class": "temperature", "dev": device}
+    ).entity_id == ("sensor.probe_temperature")
+    assert discover(topic, {"unique_id": "t", "device_class": "pm25", "dev": device}).entity_id == (
+        "sensor.probe_pm2_5"
+    )
+    assert (
+        discover(topic, {"unique_id": "t", "dev": device}).entity_id == "sensor.probe_mqtt_sensor"
+    )
+    # a device without a name: Home Assistant 2026 leaves it out, 2025 wrote "None"
+    nameless = {"name": "Value", "unique_id": "t", "device": {"identifiers": ["probe"]}}
+    assert ids(topic, nameless)[:2] == ("sensor.value", "sensor.none_value")
+    # without a unique id an entity has no device in Home Assistant
+    assert discover(topic, {"name": "Value", "device": device}).entity_id == "sensor.value"
+    # nothing to name it by: mqtt_<unique id>, else "unnamed device"
+    assert discover(topic, {"name": None, "unique_id": "T 1"}).entity_id == "sensor.mqtt_t_1"
+    assert discover(topic, {"name": None}).entity_id == "sensor.unnamed_device"
+    # Home Assistant's slugs: transliterated, and text without letters or digits is "unknown"
+    assert discover(topic, {"name": "Küche Straße", "uniq_id": "k"}).entity_id == (
+        "sensor.kuche_strasse"
+    )
+    assert discover(topic, {"object_id": "!!!", "name": "x"}).entity_id == "sensor.unknown"
+    long = discover(topic, {"object_id": "x" * 300, "name": "x"}).entity_id
+    assert len(long) == 255
 
 
 def test_area_prefers_the_entity_over_the_device() -> None:
@@ -513,7 +588,11 @@ def test_simple_command_templates_are_filled_and_others_refused() -> None:
     assert act(jinja, "open_cover") == [("zigbee2mqtt/Bedroom blind/set", "OPEN")]
     lock = discover(
         "homeassistant/lock/gate/config",
-        {"cmd_t": "gate/set", "cmd_tpl": '{"action":"{{ value }}","id":"{{ entity_id }}"}'},
+        {
+            "name": "Gate",
+            "cmd_t": "gate/set",
+            "cmd_tpl": '{"action":"{{ value }}","id":"{{ entity_id }}"}',
+        },
     )
     assert act(lock, "unlock") == [("gate/set", '{"action":"UNLOCK","id":"lock.gate"}')]
 
