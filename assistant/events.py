@@ -78,8 +78,12 @@ class Event:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StateChanged(Event):
+    """What the assistant does now, and whether its microphone is muted (a turn started with
+    ``cmd/listen`` while muted is listening, and still muted)."""
+
     type: ClassVar[str] = "state"
     state: AssistantState
+    muted: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

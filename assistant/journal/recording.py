@@ -40,7 +40,8 @@ class Publisher(Protocol):
 
 
 class _Sensors:
-    """Publishes the discovery once per connection and today's state after each write."""
+    """Publishes the discovery once per connection (unless ``mqtt.announce`` is false) and
+    today's state after each write."""
 
     def __init__(self, config: Config, link: Publisher) -> None:
         self._config = config
@@ -53,7 +54,7 @@ class _Sensors:
             if not self._link.connected:
                 self._announced = False  # announce again after the broker is back
                 return
-            if not self._announced:
+            if not self._announced and self._config.mqtt.announce:
                 for topic, payload in sensor_discovery(self._config):
                     self._link.publish(MqttMessage(topic, payload, retain=True))
                 self._announced = True

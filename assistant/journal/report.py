@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import Config
-from ..mqtt.announce import discovery_node
+from ..mqtt.announce import discovery_node, entity_keys, hearth_device
 from .store import DayTotals, JournalStore
 
 __all__ = ["energy_state", "energy_topic", "report_lines", "sensor_discovery"]
@@ -49,7 +49,7 @@ def energy_state(totals: DayTotals, config: Config) -> dict[str, Any]:
 
 
 def sensor_discovery(config: Config) -> list[tuple[str, str]]:
-    """(topic, retained payload) announcing the four daily sensors."""
+    """(topic, retained payload) announcing the four daily sensors, on Hearth's device."""
     node_id = config.assistant.node_id
     node = discovery_node(node_id)
     state = energy_topic(node_id)
@@ -99,9 +99,8 @@ def sensor_discovery(config: Config) -> list[tuple[str, str]]:
             "state_topic": state,
             "json_attributes_topic": state,
             "availability_topic": f"hearth/{node_id}/availability",
-            "device": {"identifiers": [node]},
-            "unique_id": f"{node}_{object_id}",
-            "object_id": f"{node}_{object_id}",
+            "device": hearth_device(node_id),
+            **entity_keys("sensor", node_id, object_id),
         }
         topic = f"{config.mqtt.discovery_prefix}/sensor/{node}/{object_id}/config"
         messages.append((topic, json.dumps(body, separators=(",", ":"))))

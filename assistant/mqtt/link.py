@@ -1,9 +1,9 @@
 """The MQTT link: one adapter owns the paho client and keeps it at arm's length.
 
 It publishes home actions (QoS 1) and mirrors them on ``hearth/<id>/action``, carries the event
-stream to ``hearth/<id>/event/<type>``, keeps ``state`` and ``availability`` retained (``offline``
-is the Last Will), announces Hearth through discovery, learns devices from discovery and their
-states from their state topics, and hands ``cmd/*`` messages to the pipeline.
+stream to ``hearth/<id>/event/<type>``, keeps ``state``, ``mute`` and ``availability`` retained
+(``offline`` is the Last Will), announces Hearth through discovery, learns devices from discovery
+and their states from their state topics, and hands ``cmd/*`` messages to the pipeline.
 
 paho reconnects by itself (1 s doubling to 60 s). On every connect the link republishes
 availability, state and its discovery, resubscribes, and sends the commands queued while the broker
@@ -32,7 +32,7 @@ from ..events import Event, StateChanged, TurnFailed, event_to_json
 from ..home.actions import Delivery
 from ..home.entities import Action, EntityRegistry, MqttMessage
 from ..home.home import Home
-from .announce import discovery_messages, discovery_node
+from .announce import discovery_messages, discovery_node, mute_topic
 from .commands import Command, CommandError, parse_command
 
 __all__ = ["MqttLink", "password_path"]
@@ -126,6 +126,7 @@ class MqttLink:
         self._ever_connected = False
         self._lock = threading.RLock()
         self._state = "idle"
+        self._muted = "OFF"  # retained on hearth/<id>/mute, the mute switch's own state
         self._outbox: deque[tuple[float, MqttMessage]] = deque()
         self._inflight: dict[int, tuple[float, MqttMessage, Any]] = {}
         self._pending: list[Any] = []
@@ -296,6 +297,7 @@ class MqttLink:
         ready = self._ready
         self._send(self.availability_topic, "online" if ready else "offline", qos=1, retain=True)
         self._send(f"{self.base}/state", self._state if ready else "starting", qos=1, retain=True)
+        self._send(mute_topic(self.node_id), self._muted, qos=1, retain=True)
         if self._config.announce:
             for topic, payload in discovery_messages(self._config.discovery_prefix, self.node_id):
                 self._send(topic, payload, qos=1, retain=True)
@@ -307,6 +309,7 @@ class MqttLink:
             if self._client is not None and self.connected:
                 self._send(self.availability_topic, "online", qos=1, retain=True)
                 self._send(f"{self.base}/state", self._state, qos=1, retain=True)
+                self._send(mute_topic(self.node_id), self._muted, qos=1, retain=True)
 
     @property
     def on_command(self) -> CommandHandler | None:
@@ -486,10 +489,14 @@ class MqttLink:
         if isinstance(event, StateChanged):
             if self.is_client:
                 return
+            muted = "ON" if event.muted else "OFF"
             with self._lock:
                 self._state = event.state.value
+                mute_changed, self._muted = muted != self._muted, muted
                 if self._client is not None and self.connected and self._ready:
                     self._send(f"{self.base}/state", self._state, qos=1, retain=True)
+                    if mute_changed:
+                        self._send(mute_topic(self.node_id), muted, qos=1, retain=True)
             return
         if self._client is not None and self.connected:
             payload = json.dumps(event_to_json(event), separators=(",", ":"), default=str)

@@ -28,7 +28,7 @@ class Activity:
 
     def set(self, state: AssistantState) -> None:
         self.last_progress = time.monotonic()
-        self._emit(StateChanged(turn=None, state=state))
+        self._emit(StateChanged(turn=None, state=state, muted=self.muted))
 
     def idle(self) -> None:
         self.set(AssistantState.MUTED if self.muted else AssistantState.IDLE)

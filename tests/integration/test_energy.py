@@ -129,8 +129,11 @@ def test_daily_sensors_arrive_through_discovery(
         assert configs[money]["unit_of_measurement"] == "EUR"
     for body in configs.values():
         assert body["state_topic"] == "hearth/energytest/energy"
+        # the whole device block, with its name (Home Assistant logs a line per entity without)
         assert body["device"]["identifiers"] == ["hearth_energytest"]
+        assert body["device"]["name"] == "Hearth energytest"
         assert body["unique_id"].startswith("hearth_energytest_")
+        assert body["default_entity_id"] == f"sensor.{body['unique_id']}"
     retained = [
         json.loads(p) for t, p, r in recorder.messages if t == "hearth/energytest/energy" and r
     ] or [json.loads(p) for p in recorder.wait_for("hearth/energytest/energy")]
@@ -140,3 +143,17 @@ def test_daily_sensors_arrive_through_discovery(
     assert state["method"] in ("estimate", "rapl")
     price = EnergyConfig().price_per_kwh
     assert state["cost"] == pytest.approx(state["energy_kwh"] * price, abs=1e-9)
+
+
+def test_no_daily_sensors_are_announced_with_announce_false(
+    tmp_path: Path, broker: Broker, recorder: Recorder
+) -> None:
+    """``mqtt.announce = false``: nothing appears in Home Assistant; the figures still go out."""
+    extra = f'announce = false\n\n[journal]\npath = "{tmp_path / "journal.sqlite"}"\n'
+    config = write_config(tmp_path, broker.port, node_id="quietnode", extra=extra)
+    asked = run_hearth("ask", "--config", str(config), "turn on the kitchen light")
+    assert asked.returncode == 0, asked.stderr
+    assert recorder.wait_for("hearth/quietnode/energy")
+    recorder.wait_for("hearth/quietnode/availability", 2)
+    announced = [t for t, _, _ in recorder.messages if t.startswith("homeassistant/")]
+    assert [t for t in announced if "hearth_quietnode" in t] == []

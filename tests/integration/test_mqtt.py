@@ -55,6 +55,35 @@ def test_link_publishes_availability_state_and_actions(broker: Broker, recorder:
         late.close()
 
 
+def test_the_mute_switch_state_is_its_own_retained_topic(
+    broker: Broker, recorder: Recorder
+) -> None:
+    """hearth/<id>/mute follows mute, not the state: a turn taken while muted leaves it ON."""
+    link = MqttLink(MqttConfig(port=broker.port), "den")
+    link.start()
+    assert link.wait_connected(5)
+    for state, muted in [
+        (AssistantState.MUTED, True),
+        (AssistantState.LISTENING, True),  # Listen pressed while muted
+        (AssistantState.THINKING, True),
+        (AssistantState.MUTED, True),
+        (AssistantState.IDLE, False),
+    ]:
+        link.on_event(StateChanged(turn=None, state=state, muted=muted))
+    assert link.flush(5)
+    assert recorder.wait_for("hearth/den/mute", 3) == ["OFF", "ON", "OFF"]
+    assert recorder.on("hearth/den/state")[-4:] == ["listening", "thinking", "muted", "idle"]
+    link.on_event(StateChanged(turn=None, state=AssistantState.MUTED, muted=True))
+    assert link.flush(5)
+    link.stop()
+    late = Recorder(broker.port)  # retained: Home Assistant sees it after a restart
+    try:
+        assert late.wait_for("hearth/den/mute") == ["ON"]
+    finally:
+        late.close()
+    assert link.callback_errors == []
+
+
 def test_unreachable_broker_refuses_actions() -> None:
     link = MqttLink(MqttConfig(port=free_port()), "nowhere")
     link.start()

@@ -189,6 +189,22 @@ def test_listen_opens_a_turn_without_the_wake_word(room: Room) -> None:
     assert room.replies() and room.replies()[0].startswith("It's")
 
 
+def test_listen_while_muted_listens_and_stays_muted(room: Room) -> None:
+    """Pressing Listen while muted takes one turn; the mute switch shows on all the while."""
+    room.loop.submit(Mute(True))
+    room.loop.submit(Listen())
+    room.run(fakes.silence(0.2), fakes.speech(4, 1.0), fakes.silence(1.0))
+    changes = [e for e in room.events if isinstance(e, StateChanged)]
+    seen = [(e.state.value, e.muted) for e in changes]
+    assert ("listening", True) in seen and ("thinking", True) in seen
+    assert all(e.muted for e in changes[1:])  # after the first (idle, before the Mute ran)
+    assert seen[-1] == ("muted", True)
+    assert room.replies() and room.replies()[0].startswith("It's")
+    room.loop.submit(Mute(False))
+    room.run(fakes.silence(0.2))
+    assert [e for e in room.events if isinstance(e, StateChanged)][-1].muted is False
+
+
 def test_cancel_ends_the_turn_and_says_no_more(room: Room) -> None:
     class CancelOnWake:
         def __init__(self, loop: HearingLoop) -> None:
