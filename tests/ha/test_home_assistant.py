@@ -210,3 +210,9 @@ def test_home_assistant_had_nothing_to_say_about_hearths_payloads(house: House) 
         assert loopback or listening_for_mdns, (protocol, local, remote)
         assert remote.rsplit(":", 1)[0] in ("0.0.0.0", "::", "127.0.0.1", "::1"), remote
     assert [line for line in house.hearth.lines if "Traceback" in line] == []
+    warnings = [line for line in house.hearth.lines if "WARNING" in line]
+    assert len(warnings) == 1, warnings  # the mistyped id in [expose], and nothing else
+    assert (
+        "[expose] entities: 'light.desk_light' matches no device Hearth knows; "
+        "closest known: light.desk_lamp"
+    ) in warnings[0]

@@ -48,14 +48,15 @@ class House:
 
 def _hearth_config(folder: Path, port: int) -> Path:
     """Hearth as a user next to Home Assistant would set it up: the language model off (the
-    templates are enough here), and only the light exposed, by Home Assistant's entity id."""
+    templates are enough here), and only the light exposed, by Home Assistant's entity id (and
+    one id mistyped, which Hearth should point out)."""
     path = folder / "hearth.toml"
     path.write_text(
         f'[assistant]\nnode_id = "{NODE}"\n\n[llm]\nenabled = false\n\n'
         f"[mqtt]\nport = {port}\n\n"
         f'[journal]\npath = "{folder / "journal.sqlite"}"\n\n'
         '[energy]\ncurrency = "EUR"\n\n'
-        '[expose]\nentities = ["light.desk_lamp"]\n'
+        '[expose]\nentities = ["light.desk_lamp", "light.desk_light"]\n'
     )
     return path
 
