@@ -17,9 +17,9 @@ __all__ = ["device_rows", "expose_rule"]
 
 def expose_rule(expose: ExposeConfig, entity: Entity, where: str = "[expose]") -> str:
     """Which rule of ``expose`` leaves ``entity`` out ("" when none does)."""
-    if entity.entity_id in expose.exclude:
+    if any(i in expose.exclude for i in entity.all_ids):
         return f"its id is in {where} exclude"
-    if expose.entities and entity.entity_id not in expose.entities:
+    if expose.entities and not any(i in expose.entities for i in entity.all_ids):
         return f"{where} entities does not list it"
     if expose.areas and entity.area not in {area_id(a) for a in expose.areas}:
         return f"its area ({entity.area_name or entity.area or 'none'}) is not in {where} areas"

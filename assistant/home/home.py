@@ -187,10 +187,6 @@ class Home:
         with self._lock:
             return self._states.get(entity_id)
 
-    def known(self) -> list[Entity]:
-        """Every configured and discovered entity, exposed or not."""
-        return self._all()
-
 
 def exposure_filter(expose: ExposeConfig) -> Callable[[Entity], bool]:
     """Which discovered entities voice may use, from ``[expose]``."""

@@ -70,7 +70,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         link.on_command = loop.submit
         if link.wait_first_attempt(5.0):
             link.sync(2.0)  # retained discovery first, so the model's prompt lists the devices
-            check_config_exposure(config, home.known())
+            check_config_exposure(config, [e for e, _, _ in home.known()])
         else:
             _LOGGER.warning(
                 "broker %s:%s not reachable yet; retrying in the background",

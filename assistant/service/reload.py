@@ -92,7 +92,7 @@ def reload(hearth: Hearth, loop: HearingLoop | None, config: Config) -> tuple[He
     if loop is not None:
         loop.swap(new.stages(loop.activity, loop.sink, loop.announce))
     home.reconfigure(entities, exposure_filter(config.expose))  # feeds the new router
-    check_config_exposure(config, home.known())
+    check_config_exposure(config, [e for e, _, _ in home.known()])
     new.prepare()
     report.seconds = time.perf_counter() - started
     return new, report

@@ -59,7 +59,7 @@ def test_an_id_that_matches_nothing_is_a_warning_with_the_closest_ids() -> None:
         entities=("light.bedroom_dimmer_bedside_lamp", "light.bedroom_dimmer", "light.5c3d9e_li_1"),
         exclude=("switch.nothing_like_it",),
     )
-    notes = check_exposure(expose, home.known())
+    notes = check_exposure(expose, [e for e, _, _ in home.known()])
     assert [(n.level, n.message.split(":")[0]) for n in notes] == [
         (logging.WARNING, "[expose] entities"),
         (logging.INFO, "[expose] entities"),
@@ -78,7 +78,7 @@ def test_profiles_are_checked_and_notes_are_logged(caplog: pytest.LogCaptureFixt
         profiles={"kids": ProfileConfig(expose=ExposeConfig(entities=("light.kitchen",)))},
     )
     with caplog.at_level(logging.INFO, logger="assistant.home.exposure"):
-        notes = check_config_exposure(config, home.known())
+        notes = check_config_exposure(config, [e for e, _, _ in home.known()])
     assert len(notes) == 1
     assert "[profiles.kids.expose] entities: 'light.kitchen' matches no device" in caplog.text
 
