@@ -57,6 +57,7 @@ from .replies import (
     TOO_LATE,
     TOO_SLOW,
     ambiguous_reply,
+    unknown_reply,
 )
 from .skills import SkillRegistry, run_skill
 from .speech import Voice
@@ -171,7 +172,8 @@ class Answerer:
             with record.meter.stage("router", timing="router"):
                 route = self._route(record, text)
         if route is None:
-            self._no_route(record, text)
+            if record.outcome == "ok":
+                self._no_route(record, text)
             return
         self.bus.emit(
             IntentMatched(
@@ -211,12 +213,31 @@ class Answerer:
         self.conversation.record(text, speech)
 
     def _route(self, record: TurnRecord, text: str) -> RouteResult | None:
-        """Router layer 1, then layer 2 (the model's tool call), without their CPU double."""
-        route = self.router.match(text)
+        """Router layer 1 (templates, then a repaired near-miss), a device the home does not
+        have, then layer 2 (the model's tool call). ``None`` with ``record.outcome`` set: the
+        reply has been given."""
+        route = self.router.match(text) or self.router.repair(text)
+        if route is None and self._unknown_name(record, text):
+            return None
         if route is None and self.router.thinks:
             recent = self.conversation.recent()
             route = self.router.call_tool(record, text, recent, self._cue(record))
         return route
+
+    def _unknown_name(self, record: TurnRecord, text: str) -> bool:
+        """A command for a device the home does not have is told so, in a fixed reply that
+        names it; never guessed at, never handed to the model. ``True`` when told."""
+        unknown = self.router.unknown_name(text)
+        if unknown is None:
+            return False
+        slot, said = unknown
+        record.outcome = "unknown_name"
+        what = "device" if slot == "name" else "room"
+        self.bus.emit(
+            TurnFailed(turn=record.turn, code="unknown_name", message=f"no {what} called {said!r}")
+        )
+        self.voice.say(record, unknown_reply(slot, said))
+        return True
 
     def _one_device(self, record: TurnRecord, route: RouteResult) -> RouteResult | None:
         """The device a name means. Two devices that answer to the same name (one announced

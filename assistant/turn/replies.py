@@ -19,6 +19,7 @@ __all__ = [
     "TOO_LATE_TO_ACT",
     "TOO_SLOW",
     "ambiguous_reply",
+    "unknown_reply",
 ]
 
 SORRY: Final = "Sorry, I didn't understand."
@@ -46,3 +47,9 @@ def ambiguous_reply(namesakes: Sequence[Entity]) -> str:
         f"There are {count} devices called {namesakes[0].name}{where}. "
         f"{hint} give one of them another name."
     )
+
+
+def unknown_reply(slot: str, said: str) -> str:
+    """ "I don't know a device called bathroom heater." (or a room, for an area)."""
+    what = "a device" if slot == "name" else "a room"
+    return f"I don't know {what} called {said}."

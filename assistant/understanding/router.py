@@ -1,6 +1,8 @@
 """The router: what a command means, layer by layer.
 
-1. :meth:`Router.match`: the sentence templates (hassil), deterministic, milliseconds.
+1. :meth:`Router.match`: the sentence templates (hassil), deterministic, milliseconds; then
+   :meth:`Router.repair`, a near-miss of them repaired (:mod:`assistant.understanding.repair`),
+   and :meth:`Router.unknown_name`, a command for a device the home does not have.
 2. :meth:`Router.call_tool`: when no template matched, the language model picks one tool and its
    arguments; the call is validated against the tool catalogue and acted on only if what it
    names was said (:mod:`assistant.understanding.grounding`).
@@ -77,6 +79,28 @@ class Router:
 
     def match(self, text: str) -> RouteResult | None:
         return self.templates.route(text)
+
+    def repair(self, text: str) -> RouteResult | None:
+        """A confident repair of a near-miss of the templates, or ``None``."""
+        found = self.templates.repaired(text)
+        if found is None:
+            return None
+        repair, route = found
+        if not repair.confident:
+            _LOGGER.info(
+                "not confident enough (%.2f) to repair %r as %r",
+                repair.confidence,
+                text,
+                repair.text,
+            )
+            return None
+        _LOGGER.info("repaired %r as %r (%.2f)", text, repair.text, repair.confidence)
+        return route
+
+    def unknown_name(self, text: str) -> tuple[str, str] | None:
+        """``("name", "bathroom heater")`` for a command to a device (or area) the home does not
+        have; else ``None``."""
+        return self.templates.unknown_name(text)
 
     # -- layer 2 -----------------------------------------------------------------------------
 

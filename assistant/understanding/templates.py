@@ -9,17 +9,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from ..errors import ConfigError, ModelError
 from ..home.entities import EntityRegistry
+from .repair import Repair, TemplateRepair, sentence_skeletons
 from .sentence_files import check_references, merge_sentences, read_sentence_file, sentence_files
 
-__all__ = ["RouteResult", "Router", "TemplateRouter"]
+__all__ = ["ACTION_INTENTS", "RouteResult", "Router", "TemplateRouter"]
 
 _LOGGER = logging.getLogger(__name__)
+
+# intents that act on a named device: a name they do not know is said so, not guessed at
+ACTION_INTENTS: Final = frozenset(
+    {
+        "HassTurnOn",
+        "HassTurnOff",
+        "HassLightSet",
+        "HassSetPosition",
+        "HassFanSetSpeed",
+        "HassClimateSetTemperature",
+    }
+)
+_MAX_UNKNOWN_WORDS: Final = 4  # longer "names" are more likely a question than a device
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +45,8 @@ class RouteResult:
     slot_text: dict[str, str]
     layer: str
     sentence: str
+    confidence: float = 1.0
+    repaired: tuple[str, ...] = ()  # what the repair changed ("lite → light")
 
 
 class Router(Protocol):
@@ -55,6 +71,7 @@ class TemplateRouter:
         self._intents: Any = None
         self._slot_lists: dict[str, Any] = {}
         self._profiles: list[tuple[str, str]] = [("normal", "")]
+        self._repair = TemplateRepair()
 
     def load(self) -> None:
         from hassil import Intents
@@ -80,6 +97,9 @@ class TemplateRouter:
             raise ConfigError(
                 "sentences_invalid", f"{names}: hassil cannot use these sentences: {err}"
             ) from None
+        self._repair.build(
+            sentence_skeletons(self._intents, self._language, lambda name: name != "HassNevermind")
+        )
         if not self._slot_lists:
             self.update_entities(EntityRegistry())
         self.route("what time is it")  # the first match builds hassil's caches
@@ -98,27 +118,88 @@ class TemplateRouter:
             "floor": TextSlotList.from_tuples([], allow_template=False),
             "profile": TextSlotList.from_tuples(self._profiles, allow_template=False),
         }
+        self._repair.set_names((spoken for spoken, _, _ in names), (n for n, _ in areas))
 
     def set_profiles(self, names: Sequence[str]) -> None:
         """The profile names people may say ("homework helper" for homework_helper)."""
         self._profiles = [("normal", ""), *((n.replace("_", " "), n) for n in names)]
 
     def route(self, text: str) -> RouteResult | None:
+        """The templates' own match of ``text``, or ``None``."""
+        return _route_of(self._recognize(text), self.layer)
+
+    def repaired(self, text: str) -> tuple[Repair, RouteResult] | None:
+        """A near-miss repaired (:mod:`assistant.understanding.repair`): the repair and the
+        route the templates give the repaired sentence, confident or not; or ``None``."""
+        found = self._repair.repair(text, self.route)
+        if found is None:
+            return None
+        repair, route = found
+        return repair, replace(
+            route,
+            layer="repair",
+            sentence=repair.text,
+            confidence=repair.confidence,
+            repaired=repair.changes,
+        )
+
+    def unknown_name(self, text: str) -> tuple[str, str] | None:
+        """A command to act on a device or area the home does not have ("turn on the bathroom
+        heater"): the slot (``name`` or ``area``) and the words said for it; else ``None``.
+        Of hassil's readings with an unknown name, one is taken only if the words it leaves
+        unknown are not part of the command ("turn", "in") and name nothing the home has; a
+        device before a room, then the longest."""
+        from hassil.recognize import recognize_all
+
+        found: list[tuple[bool, int, str, str]] = []
+        for result in recognize_all(
+            text,
+            self._intents,
+            slot_lists=self._slot_lists,
+            language=self._language,
+            allow_unmatched_entities=True,
+        ):
+            unknown = {k: v for k, v in result.unmatched_entities.items() if k in ("name", "area")}
+            if result.intent.name not in ACTION_INTENTS or len(unknown) != 1:
+                continue
+            if "name" in result.entities:  # a device the home has was said
+                continue
+            slot, entity = next(iter(unknown.items()))
+            said = " ".join(str(getattr(entity, "text", "")).strip(" .,!?").split())
+            said = said.removeprefix("the ").strip()
+            words = said.split()
+            if not words or len(words) > _MAX_UNKNOWN_WORDS:
+                continue
+            if self._repair.command_words(said) or self._repair.names_a_known_one(said):
+                continue
+            if not self._repair.commands(text.lower().replace(said.lower(), " ")):
+                continue  # "yes" alone is no command to a device called "yes"
+            found.append((slot == "name", len(said), slot, said))
+        if not found:
+            return None
+        _, _, slot, said = max(found)
+        return slot, said
+
+    def _recognize(self, text: str, allow_unmatched: bool = False) -> Any:
         from hassil import recognize_best
 
-        result = recognize_best(
+        return recognize_best(
             text,
             self._intents,
             slot_lists=self._slot_lists,
             language=self._language,
             best_slot_name="name",
+            allow_unmatched_entities=allow_unmatched,
         )
-        if result is None:
-            return None
-        return RouteResult(
-            intent=result.intent.name,
-            slots={k: v.value for k, v in result.entities.items()},
-            slot_text={k: str(v.text).strip() for k, v in result.entities.items() if v.text},
-            layer=self.layer,
-            sentence=(result.intent_sentence.text or "") if result.intent_sentence else "",
-        )
+
+
+def _route_of(result: Any, layer: str) -> RouteResult | None:
+    if result is None:
+        return None
+    return RouteResult(
+        intent=result.intent.name,
+        slots={k: v.value for k, v in result.entities.items()},
+        slot_text={k: str(v.text).strip() for k, v in result.entities.items() if v.text},
+        layer=layer,
+        sentence=(result.intent_sentence.text or "") if result.intent_sentence else "",
+    )
