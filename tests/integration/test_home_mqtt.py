@@ -191,13 +191,13 @@ def test_opening_the_garage_is_not_done_without_confirmation(
 def test_discovery_removal_and_exposure(tmp_path: Path, home_broker: Broker) -> None:
     config = config_file(tmp_path, home_broker.port, "a3", '\n[expose]\nareas = ["Kitchen"]\n')
     hidden = run_hearth("ask", "--config", str(config), "turn on the living room lamp")
-    assert hidden.stdout.strip() == "Sorry, I didn't understand."
+    assert hidden.stdout.strip() == "I don't know a device called living room lamp."
     shown = run_hearth("ask", "--config", str(config), "turn on the coffee maker")
     assert shown.stdout.strip() == "Turned on the Coffee Maker."
 
     publish_retained(home_broker.port, [(COFFEE[0], "")])  # the device is removed
     gone = run_hearth("ask", "--config", str(config), "turn on the coffee maker")
-    assert gone.stdout.strip() == "Sorry, I didn't understand."
+    assert gone.stdout.strip() == "I don't know a device called coffee maker."
 
 
 def test_cmd_api_and_a_broker_restart(tmp_path: Path, home_broker: Broker) -> None:
@@ -259,7 +259,7 @@ def test_configured_entity_overrides_discovery(tmp_path: Path, home_broker: Brok
     recorder = Recorder(home_broker.port)
     try:
         old = run_hearth("ask", "--config", str(config), "turn on the coffee maker")
-        assert old.stdout.strip() == "Sorry, I didn't understand."
+        assert old.stdout.strip() == "I don't know a device called coffee maker."
         new = run_hearth("ask", "--config", str(config), "turn on the espresso machine")
         assert new.stdout.strip() == "Turned on the Espresso Machine."
         assert recorder.wait_for("cmnd/tasmota_1A2B3C/POWER") == ["1"]
