@@ -1,4 +1,9 @@
-"""Router layer 3: the language model's own short answer, spoken sentence by sentence."""
+"""Router layer 3: the language model's own short answer, spoken sentence by sentence.
+
+A free answer never acts on the home, so it never says it did: a sentence that claims a home
+action ("The ceiling fan was turned off.", "I've unlocked the door") is not spoken, and
+:data:`NOTHING_DONE` is said in its place, once.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,43 @@ from typing import Final
 from ..config import LlmConfig
 from .language_model import Exchange, LanguageModel, Message
 
-__all__ = ["ANSWER_PROMPT", "FreeAnswerer", "split_sentences"]
+__all__ = ["ANSWER_PROMPT", "NOTHING_DONE", "FreeAnswerer", "claims_an_action", "split_sentences"]
 
 ANSWER_PROMPT: Final = (
     "You are Hearth, a friendly voice assistant in a home. Your words are spoken aloud: answer "
     "in one or two short sentences of plain words, with no lists, markdown or emoji."
 )
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
+NOTHING_DONE: Final = "I haven't changed anything in the home."
+_DONE: Final = (
+    r"(?:turned|switched|powered|shut|set|opened|closed|locked|unlocked|dimmed|brightened"
+    r"|started|stopped|activated|deactivated|enabled|disabled|raised|lowered|adjusted|changed)"
+)
+_CLAIM: Final = re.compile(
+    rf"\b(?:i|i've|i have|i just|i'll|i will|i'm|i am|okay|ok|done|sure)\W+(?:\w+\W+)?"
+    rf"(?:{_DONE}|turn|switch|set|open|close|lock|unlock|dim|start|stop|turning|switching)\b"
+    rf"|\b(?:is|are|was|were|has been|have been|now)\s+(?:now\s+)?(?:{_DONE}|on|off|open)\b"
+    rf"|\b{_DONE}\s+(?:on|off|up|down)\b",
+    re.IGNORECASE,
+)
+
+
+def claims_an_action(sentence: str) -> bool:
+    """Whether ``sentence`` says the home was (or is being) acted on: "The fan was turned
+    off.", "I've switched on the kitchen light.", "Done, the door is locked."."""
+    return _CLAIM.search(sentence.replace("\u2019", "'")) is not None
+
+
+def without_claims(sentences: Iterator[str]) -> Iterator[str]:
+    """The sentences, with any that claims a home action replaced by :data:`NOTHING_DONE`
+    (once)."""
+    said = False
+    for sentence in sentences:
+        if not claims_an_action(sentence):
+            yield sentence
+        elif not said:
+            said = True
+            yield NOTHING_DONE
 
 
 def _recorded(pieces: Iterator[str], exchange: Exchange) -> Iterator[str]:
@@ -75,7 +110,7 @@ class FreeAnswerer:
         ]
         exchange = self.last_exchange = Exchange("llm_answer", list(messages))
         pieces = self._model.stream(messages, max_tokens, deadline_s)
-        return split_sentences(_recorded(pieces, exchange))
+        return without_claims(split_sentences(_recorded(pieces, exchange)))
 
     def _answer_system(self, extra: str) -> str:
         if self._answer_prompt is None or self._answer_prompt[0] != extra:
