@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Final
 
 from . import __version__
@@ -63,7 +64,29 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = with_config(sub.add_parser("bench", help="time every stage on this machine"))
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    bench.add_argument("--runs", type=int, default=3, help="utterances per command (default 3)")
+    bench.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="utterances per command (default 3); with --realtime, utterances (default 20)",
+    )
+    bench.add_argument(
+        "--realtime",
+        action="store_true",
+        help="play held-out spoken commands at real time into a running hearth run and a real "
+        "broker, timed from the true end of speech",
+    )
+    bench.add_argument(
+        "--hog", action="store_true", help="with --realtime: two busy processes during the run"
+    )
+    bench.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --realtime: a configuration key for that run (vad.early_match_s=0)",
+    )
+    bench.add_argument("--out", metavar="FILE", help="with --realtime: also write the JSON here")
     bench.add_argument(
         "--recommend",
         action="store_true",
@@ -341,14 +364,39 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .tools.bench import print_table, run_bench
 
-    if args.runs < 1:
+    if args.runs is not None and args.runs < 1:
         print("hearth: --runs must be at least 1", file=sys.stderr)
         return EX_USAGE
-    report = run_bench(_config(args), runs=args.runs, recommend=args.recommend)
+    if args.realtime:
+        return _bench_realtime(args)
+    if args.hog or args.set or args.out:
+        print("hearth: --hog, --set and --out go with --realtime", file=sys.stderr)
+        return EX_USAGE
+    report = run_bench(_config(args), runs=args.runs or 3, recommend=args.recommend)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print_table(report)
+    return 0
+
+
+def _bench_realtime(args: argparse.Namespace) -> int:
+    from .tools.realtime import parse_setting, print_realtime, run_realtime
+
+    overrides: dict[str, Any] = {}
+    for item in args.set:
+        parsed = parse_setting(item)
+        if parsed is None:
+            print(f"hearth: --set {item!r}: write it as section.key=value", file=sys.stderr)
+            return EX_USAGE
+        overrides[parsed[0]] = parsed[1]
+    report = run_realtime(args.runs or 20, overrides, hog=args.hog)
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_realtime(report)
     return 0
 
 

@@ -3,7 +3,8 @@
 # start, and a broker for a fresh home), libportaudio2 (microphone and speaker through
 # sounddevice), python3-venv, openssl (the tests make TLS certificates with it), systemd (its
 # systemd-analyze checks the unit), iproute2 (the loopback-only test brings lo up), and chromium
-# with chromium-driver (the dashboard's browser tests drive it headless). As root,
+# with chromium-driver (the dashboard's browser tests drive it headless), espeak-ng (voices that
+# hearth bench --realtime and its test speak the held-out commands in). As root,
 # missing ones are installed with apt-get; otherwise the exact command is printed and the script
 # fails.
 set -euo pipefail
@@ -18,6 +19,7 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)   # the unit is
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)   # the loopback-only test brings lo up
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # the dashboard's browser tests
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)   # held-out voices for the bench
 python="${PYTHON:-python3}"
 "$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 

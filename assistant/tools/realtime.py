@@ -1,0 +1,593 @@
+"""``hearth bench --realtime``: held-out spoken commands, played at real time into a running
+``hearth run --input -``, timed on one clock from the true end of speech.
+
+The benchmark starts its own mosquitto on a loopback port and its own ``hearth run`` with the
+default configuration and a small home (:mod:`assistant.tools.bench_speech`). Once Hearth says
+it is online, the audio goes to its standard input frame by frame at the pace a microphone
+would give it: 80 ms of audio each 80 ms. The end of each command's speech is known to the
+sample, so its moment on the benchmark's monotonic clock is known too; the device message is
+timed when it reaches the benchmark's own MQTT client through the broker, and the reply's first
+audio when the ``speech_start`` event does. With ``ha``, the same audio goes, between Hearth's
+turns, through Home Assistant's local chain (:mod:`assistant.tools.ha_chain`) on the same clock.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from ..errors import HearthError
+from ..voice.audio import FRAME_SAMPLES, SAMPLE_RATE_HZ
+from .bench import _machine
+from .bench_speech import BENCH_ENTITIES, Spoken, make_utterances
+from .local_broker import LocalBroker
+
+__all__ = ["Observed", "run_realtime", "summarise"]
+
+_NODE: Final = "bench"
+_FRAME_S: Final = FRAME_SAMPLES / SAMPLE_RATE_HZ
+_READY_TIMEOUT_S: Final = 180.0
+_EXIT_TIMEOUT_S: Final = 120.0
+_LATE_S: Final = 0.1  # a write this late means Hearth stopped reading: said in the report
+
+
+@dataclass(slots=True)
+class Observed:
+    """What one utterance led to, in seconds after the true end of its speech."""
+
+    index: int
+    voice: str
+    condition: str
+    command: str
+    paused: bool
+    to_publish_s: float | None = None
+    to_first_audio_s: float | None = None
+    correct: bool = False
+    transcript: str = ""
+    end_reason: str = ""
+    messages: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Message:
+    at: float  # time.monotonic() on arrival
+    topic: str
+    payload: str
+
+
+class _Listener:
+    """The benchmark's own MQTT client: every message on the broker, with its arrival time."""
+
+    def __init__(self, port: int) -> None:
+        import paho.mqtt.client as mqtt
+
+        self.messages: list[_Message] = []
+        self._lock = threading.Lock()
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-listener")
+        self._client.on_message = self._on_message
+        self._client.connect("127.0.0.1", port)
+        self._client.subscribe("#", qos=0)
+        self._client.loop_start()
+
+    def _on_message(self, _client: Any, _userdata: Any, message: Any) -> None:
+        at = time.monotonic()
+        payload = message.payload.decode("utf-8", "replace")
+        with self._lock:
+            self.messages.append(_Message(at, message.topic, payload))
+
+    def between(self, start: float, end: float) -> list[_Message]:
+        with self._lock:
+            return [m for m in self.messages if start <= m.at < end]
+
+    def wait_for(
+        self, topic: str, payload: str, timeout_s: float, alive: Callable[[], bool]
+    ) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and alive():
+            with self._lock:
+                if any(m.topic == topic and m.payload == payload for m in self.messages):
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def _bench_config(workdir: Path, port: int, overrides: dict[str, Any]) -> Path:
+    """Hearth's defaults with the bench's home, broker and data folder, and ``overrides``
+    (``"vad.early_match_s": 0``)."""
+    sections: dict[str, dict[str, Any]] = {
+        "assistant": {"node_id": _NODE, "data_dir": str(workdir / "data")},
+        "mqtt": {"host": "127.0.0.1", "port": port},
+        "dashboard": {"enabled": False},
+    }
+    for key, value in overrides.items():
+        section, _, name = key.partition(".")
+        sections.setdefault(section, {})[name] = value
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines += [f"{name} = {_toml_value(value)}" for name, value in values.items()]
+        lines.append("")
+    for entity in BENCH_ENTITIES:
+        lines.append("[[entities]]")
+        lines += [f"{name} = {_toml_value(value)}" for name, value in entity.items()]
+        lines.append("")
+    path = workdir / "bench.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _hearth_command() -> list[str]:
+    script = Path(sys.executable).with_name("hearth")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())"]
+
+
+def _piper_16k() -> Callable[[str], np.ndarray]:
+    """The bundled Piper voice, deterministic (no generator noise), as float32 at 16 kHz."""
+    import soxr
+
+    from ..config import TtsConfig
+    from ..models import resolve_tts
+    from ..voice.tts import PiperTextToSpeech
+
+    tts = PiperTextToSpeech(
+        resolve_tts("en_US-joe-medium"),
+        TtsConfig.model_validate({"cache_replies": 0, "noise_scale": 0.0, "noise_w_scale": 0.0}),
+    )
+    tts.load()
+
+    def say(text: str) -> np.ndarray:
+        audio = np.concatenate(list(tts.sentences(text))).astype(np.float32) / 32768.0
+        return soxr.resample(audio, tts.sample_rate_hz, SAMPLE_RATE_HZ).astype(np.float32)
+
+    return say
+
+
+class _Hog:
+    """Two busy processes (as many as the development machine's cores) for the run."""
+
+    def __init__(self, count: int) -> None:
+        self._processes = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)
+        ]
+
+    def stop(self) -> None:
+        for process in self._processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self._processes:
+            process.wait(timeout=10)
+
+
+class PeerChain:
+    """What a chain run beside Hearth offers the benchmark (see :mod:`.ha_chain`)."""
+
+    name: str
+
+    def handle(self, spoken: Spoken, start: float) -> dict[str, Any]:
+        """Play ``spoken`` at real time from ``start`` (monotonic); its timings."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+def run_realtime(
+    runs: int = 20,
+    overrides: dict[str, Any] | None = None,
+    *,
+    hog: bool = False,
+    peer: Callable[[int], PeerChain] | None = None,
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> dict[str, Any]:
+    """Play ``runs`` held-out utterances into a running Hearth (and ``peer``, built with the
+    broker's port, between its turns); returns the report."""
+    overrides = dict(overrides or {})
+    log(f"making {runs} utterances (espeak-ng and Piper voices, room noise)")
+    piper = _piper_16k()
+    utterances = make_utterances(runs, piper, piper("Hey Jarvis."))
+    with tempfile.TemporaryDirectory(prefix="hearth-bench-") as folder:
+        workdir = Path(folder)
+        with LocalBroker(workdir) as broker:
+            listener = _Listener(broker.port)
+            chain = peer(broker.port) if peer is not None else None
+            hogs = _Hog(2) if hog else None
+            try:
+                result = _play(workdir, broker.port, overrides, utterances, listener, chain, log)
+            finally:
+                if hogs is not None:
+                    hogs.stop()
+                if chain is not None:
+                    chain.close()
+                listener.close()
+    result["conditions"] = {
+        "cpu_hog": "two busy processes" if hog else "none",
+        "overrides": overrides,
+        "load_avg_1m_after": round(os.getloadavg()[0], 2),
+    }
+    result["machine"] = _machine()
+    return result
+
+
+def _play(
+    workdir: Path,
+    port: int,
+    overrides: dict[str, Any],
+    utterances: Sequence[Spoken],
+    listener: _Listener,
+    chain: PeerChain | None,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    config = _bench_config(workdir, port, overrides)
+    stderr = (workdir / "hearth.log").open("wb")
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [
+            *_hearth_command(),
+            "run",
+            "--config",
+            str(config),
+            "--input",
+            "-",
+            "--output",
+            str(workdir / "replies.wav"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    assert process.stdin is not None
+    try:
+        if not listener.wait_for(
+            f"hearth/{_NODE}/availability",
+            "online",
+            _READY_TIMEOUT_S,
+            lambda: process.poll() is None,
+        ):
+            raise HearthError("bench_failed", "hearth run did not come online: " + _tail(workdir))
+        ready_s = time.monotonic() - started
+        log(f"hearth online after {ready_s:.1f} s; playing at real time")
+        t0 = time.monotonic()
+        written = 0  # samples written to Hearth
+        late_s = 0.0
+        blocks: list[tuple[Spoken, int]] = []  # utterance, first sample in Hearth's stream
+        peer_runs: list[dict[str, Any]] = []
+        for index, spoken in enumerate(utterances):
+            blocks.append((spoken, written))
+            written, late = _write(process.stdin, spoken.audio, t0, written)
+            late_s = max(late_s, late)
+            if chain is not None:
+                quiet = np.zeros(len(spoken.audio), dtype=np.int16)
+                start = t0 + written / SAMPLE_RATE_HZ
+                worker = _Thread(functools.partial(chain.handle, spoken, start))
+                written, late = _write(process.stdin, quiet, t0, written)
+                late_s = max(late_s, late)
+                peer_runs.append(worker.join())
+            log(f"  {index + 1}/{len(utterances)} {spoken.voice}, {spoken.condition.name}")
+        written, _ = _write(process.stdin, np.zeros(SAMPLE_RATE_HZ, dtype=np.int16), t0, written)
+        process.stdin.close()
+        if process.wait(timeout=_EXIT_TIMEOUT_S) != 0:
+            raise HearthError("bench_failed", "hearth run failed: " + _tail(workdir))
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+        stderr.close()
+    turns = _turns(listener.between(started, time.monotonic()))
+    observed = [
+        _observe(
+            index,
+            spoken,
+            t0 + (start + spoken.speech_end) / SAMPLE_RATE_HZ,
+            (start, start + len(spoken.audio)),
+            turns,
+        )
+        for index, (spoken, start) in enumerate(blocks)
+    ]
+    report: dict[str, Any] = {
+        "ready_s": round(ready_s, 2),
+        "writer_late_max_s": round(late_s, 3),
+        "hearth": summarise(observed),
+        "utterances": [_as_json(o) for o in observed],
+    }
+    if chain is not None:
+        report["peer"] = {"name": chain.name, **summarise_peer(peer_runs), "utterances": peer_runs}
+        report["ratio"] = _ratios(report["hearth"], report["peer"])
+    return report
+
+
+class _Thread:
+    """Run ``work`` in a thread; :meth:`join` returns its result or raises its error."""
+
+    def __init__(self, work: Callable[[], dict[str, Any]]) -> None:
+        self._result: dict[str, Any] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], dict[str, Any]]) -> None:
+        try:
+            self._result = work()
+        except BaseException as err:  # handed to join()
+            self._error = err
+
+    def join(self) -> dict[str, Any]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def _write(stdin: Any, audio: np.ndarray, t0: float, written: int) -> tuple[int, float]:
+    """Write ``audio`` frame by frame, each when a microphone would have finished recording it;
+    returns the samples written so far and the latest a write came."""
+    late = 0.0
+    for start in range(0, len(audio), FRAME_SAMPLES):
+        frame = audio[start : start + FRAME_SAMPLES]
+        due = t0 + (written + len(frame)) / SAMPLE_RATE_HZ
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        stdin.write(np.asarray(frame, dtype="<i2").tobytes())
+        stdin.flush()
+        late = max(late, time.monotonic() - due)
+        written += len(frame)
+    return written, late
+
+
+def _tail(workdir: Path) -> str:
+    try:
+        lines = (workdir / "hearth.log").read_text("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return " | ".join(lines[-3:]) or "(empty log)"
+
+
+def payload_matches(expected: str | dict[str, Any], payload: str) -> bool:
+    """A JSON object with at least the expected keys and values, or exactly the expected text."""
+    if isinstance(expected, str):
+        return payload.strip() == expected
+    try:
+        got = json.loads(payload)
+    except ValueError:
+        return False
+    return isinstance(got, dict) and all(got.get(k) == v for k, v in expected.items())
+
+
+@dataclass(slots=True)
+class _Turn:
+    """What Hearth said about one turn on its event topics, with arrival times."""
+
+    audio_s: float  # where in the input stream the wake word fired
+    reason: str = ""
+    transcript: str = ""
+    first_audio_at: float | None = None
+    devices: list[_Message] = field(default_factory=list)
+
+
+def _turns(messages: Sequence[_Message]) -> list[_Turn]:
+    """Hearth's spoken turns in order, each with its device messages: a device message is the
+    one received just before its ``hearth/<id>/action`` mirror (the same client sends both, in
+    that order)."""
+    turns: dict[str, _Turn] = {}
+    events = f"hearth/{_NODE}/event/"
+    pending: list[_Message] = []
+    for message in messages:
+        if message.topic.startswith("bench/"):
+            pending.append(message)
+            continue
+        if not message.topic.startswith((events, f"hearth/{_NODE}/action")):
+            continue
+        try:
+            body = json.loads(message.payload)
+        except ValueError:
+            continue
+        turn_id = str(body.get("turn"))
+        kind = message.topic.removeprefix(events)
+        if kind == "wake":
+            turns[turn_id] = _Turn(float(body.get("audio_s", 0.0)))
+        turn = turns.get(turn_id)
+        if turn is None:
+            continue
+        if message.topic == f"hearth/{_NODE}/action":
+            if pending:
+                turn.devices.append(pending.pop())
+        elif kind == "speech_end" and not turn.reason:
+            turn.reason = str(body.get("reason", ""))
+        elif kind == "transcript" and not turn.transcript:
+            turn.transcript = str(body.get("text", ""))
+        elif kind == "speech_start" and turn.first_audio_at is None:
+            turn.first_audio_at = message.at
+    return list(turns.values())
+
+
+def _observe(
+    index: int, spoken: Spoken, speech_end: float, block: tuple[int, int], turns: Sequence[_Turn]
+) -> Observed:
+    """The first turn that woke within the utterance's stretch of Hearth's input."""
+    seen = Observed(
+        index,
+        spoken.voice,
+        spoken.condition.name,
+        spoken.command.text,
+        spoken.command.paused,
+    )
+    woke = [t for t in turns if block[0] <= t.audio_s * SAMPLE_RATE_HZ < block[1]]
+    if not woke:
+        seen.end_reason = "no_wake"
+        return seen
+    turn = woke[0]
+    seen.end_reason, seen.transcript = turn.reason, turn.transcript
+    seen.messages = [(m.topic, m.payload) for m in turn.devices]
+    if turn.devices:
+        first = turn.devices[0]
+        seen.to_publish_s = first.at - speech_end
+        seen.correct = (
+            len(turn.devices) == 1
+            and first.topic == spoken.command.topic
+            and payload_matches(spoken.command.payload, first.payload)
+        )
+    if turn.first_audio_at is not None:
+        seen.to_first_audio_s = turn.first_audio_at - speech_end
+    return seen
+
+
+def _as_json(seen: Observed) -> dict[str, Any]:
+    return {
+        "voice": seen.voice,
+        "condition": seen.condition,
+        "command": seen.command,
+        "transcript": seen.transcript,
+        "end_reason": seen.end_reason,
+        "correct": seen.correct,
+        "to_publish_ms": _ms(seen.to_publish_s),
+        "to_first_audio_ms": _ms(seen.to_first_audio_s),
+    }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(1000 * seconds, 1)
+
+
+def spread(values_ms: Sequence[float]) -> dict[str, Any]:
+    """Median, 90th percentile (nearest rank) and maximum of ``values_ms``."""
+    if not values_ms:
+        return {"n": 0, "median_ms": None, "p90_ms": None, "max_ms": None}
+    ordered = sorted(values_ms)
+    rank = max(0, min(len(ordered) - 1, -(-9 * len(ordered) // 10) - 1))
+    return {
+        "n": len(ordered),
+        "median_ms": round(statistics.median(ordered), 1),
+        "p90_ms": round(ordered[rank], 1),
+        "max_ms": round(ordered[-1], 1),
+    }
+
+
+def summarise(observed: Sequence[Observed]) -> dict[str, Any]:
+    """Hearth's figures over the utterances: latency spreads, accuracy, early ends."""
+    paused = [o for o in observed if o.paused]
+    return {
+        "utterances": len(observed),
+        "correct": sum(o.correct for o in observed),
+        "to_publish": spread(
+            [1000 * o.to_publish_s for o in observed if o.to_publish_s is not None]
+        ),
+        "to_first_audio": spread(
+            [1000 * o.to_first_audio_s for o in observed if o.to_first_audio_s is not None]
+        ),
+        "early_ends": sum(o.end_reason == "early_match" for o in observed),
+        "paused_commands": len(paused),
+        "paused_cut_short": sum(o.end_reason == "early_match" and not o.correct for o in paused),
+    }
+
+
+def summarise_peer(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "utterances": len(runs),
+        "correct": sum(bool(r.get("correct")) for r in runs),
+        "to_publish": spread(
+            [r["to_publish_ms"] for r in runs if r.get("to_publish_ms") is not None]
+        ),
+        "to_first_audio": spread(
+            [r["to_first_audio_ms"] for r in runs if r.get("to_first_audio_ms") is not None]
+        ),
+    }
+
+
+def _ratios(hearth: dict[str, Any], peer: dict[str, Any]) -> dict[str, float | None]:
+    def ratio(key: str) -> float | None:
+        mine, theirs = hearth[key]["median_ms"], peer[key]["median_ms"]
+        return round(mine / theirs, 2) if mine is not None and theirs else None
+
+    return {
+        "to_publish_median": ratio("to_publish"),
+        "to_first_audio_median": ratio("to_first_audio"),
+    }
+
+
+def print_realtime(report: dict[str, Any]) -> None:
+    conditions = report["conditions"]
+    machine = report["machine"]
+    print(
+        f"machine: {machine['cpu']}, {machine['cores']} cores; CPU hog: {conditions['cpu_hog']}; "
+        f"settings: {conditions['overrides'] or 'defaults'}"
+    )
+    print(
+        f"hearth online after {report['ready_s']:.1f} s; audio written at most "
+        f"{1000 * report['writer_late_max_s']:.0f} ms late"
+    )
+    sides = [("hearth", report["hearth"])]
+    if "peer" in report:
+        sides.append((report["peer"]["name"], report["peer"]))
+    print(
+        f"{'from the true end of speech':32s} {'n':>4s} {'median ms':>10s} {'p90 ms':>8s} "
+        f"{'max ms':>8s}"
+    )
+    for name, side in sides:
+        for key, label in (("to_publish", "device message"), ("to_first_audio", "first audio")):
+            s = side[key]
+            if s["n"]:
+                print(
+                    f"{name + ' -> ' + label:32s} {s['n']:>4d} {s['median_ms']:>10.0f} "
+                    f"{s['p90_ms']:>8.0f} {s['max_ms']:>8.0f}"
+                )
+        print(f"{name}: {side['correct']}/{side['utterances']} commands acted on correctly")
+    hearth = report["hearth"]
+    print(
+        f"hearth: {hearth['early_ends']} early ends; commands with a pause cut short: "
+        f"{hearth['paused_cut_short']}/{hearth['paused_commands']}"
+    )
+    if "ratio" in report:
+        ratio = report["ratio"]
+        print(
+            f"ratio hearth/peer (medians): device message {ratio['to_publish_median']}, "
+            f"first audio {ratio['to_first_audio_median']}"
+        )
+
+
+def parse_setting(item: str) -> tuple[str, Any] | None:
+    """``"vad.early_match_s=0"`` as ``("vad.early_match_s", 0)``; numbers and true/false are
+    typed, anything else is text. ``None`` if it is not ``section.key=value``."""
+    key, sep, text = item.partition("=")
+    section, dot, name = key.strip().partition(".")
+    if not sep or not dot or not section or not name:
+        return None
+    value: Any = text.strip()
+    if value in ("true", "false"):
+        value = value == "true"
+    else:
+        for kind in (int, float):
+            try:
+                value = kind(value)
+                break
+            except ValueError:
+                continue
+    return f"{section}.{name}", value
