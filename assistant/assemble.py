@@ -28,6 +28,7 @@ from .files import private_folder
 from .home.actions import ActionPublisher
 from .home.entities import Entity
 from .home.home import Home, exposure_filter
+from .model_packages import model_cache
 from .models import resolve_llm, resolve_stt, resolve_tts, resolve_vad, resolve_wake
 from .turn.activity import Activity
 from .turn.answer import Answerer
@@ -212,7 +213,7 @@ def assemble(
         if model is None:
             from .understanding.language_model import LlamaCppModel
 
-            model = LlamaCppModel(resolve_llm(config.llm.model), config.llm)
+            model = LlamaCppModel(resolve_llm(config.llm.model, model_cache()), config.llm)
             loaders.append(("llm", model.load))
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hearth-load") as pool:

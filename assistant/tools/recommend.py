@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import shutil
 import statistics
 import time
@@ -29,6 +28,7 @@ import numpy as np
 
 from ..config import Config
 from ..errors import HearthError
+from ..model_packages import model_cache
 from ..models import ModelFile, resolve_llm, resolve_stt
 
 __all__ = ["TARGET_ANSWER_MS", "TARGET_COMMAND_MS", "print_recommendation", "recommend"]
@@ -74,8 +74,7 @@ VOICES: Final = (
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("CACHE_DIRECTORY") or os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path.home() / ".cache") / "hearth" / "models"
+    return model_cache()
 
 
 def _package_data(module: str) -> Path | None:
@@ -141,7 +140,7 @@ def _llm_candidates(config: Config) -> list[tuple[str, str]]:
     if gemma is not None:
         found.append(("gemma3-270m", str(gemma)))
     if config.llm.enabled and config.llm.model not in ("smollm2-135m", str(gemma)):
-        resolve_llm(config.llm.model)
+        resolve_llm(config.llm.model, model_cache())
         found.append((config.llm.model, config.llm.model))
     return found
 
