@@ -8,8 +8,11 @@ frames (:mod:`assistant.service.reload`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["serve"]
 
 _LOGGER = logging.getLogger(__name__)
+_PREPARE_NICE = 19  # the tool prompt is read only when the CPU has nothing better to do
 
 
 def serve(config_path: str | None, input_path: str | None, output_path: str | None) -> int:
@@ -77,13 +81,13 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
                 config.mqtt.host,
                 config.mqtt.port,
             )
-        hearth.prepare()
         _LOGGER.info("ready in %.1f s; listening for %s", hearth.load_s, config.wake.model)
         status = _StatusLine(config.wake.model, link, loop.activity, health)
         bus.subscribe(lambda event: status.on_event(event, notifier))
         health.on_change(lambda _health: status.refresh(notifier))
         notifier.ready(status.text())
         link.mark_ready()  # only now online: commands that came while starting are queued
+        _prepare_behind(hearth)
         watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and loop.alive())
         watchdog.start()
         turns = loop.run(source)
@@ -104,6 +108,21 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
             recording.close()
         link.stop(timeout_s=1.5)
     return 0
+
+
+def _prepare_behind(hearth: Hearth) -> None:
+    """Read the language model's tool prompt in a thread of its own, at the lowest CPU priority,
+    once Hearth is listening: a command the templates understand never waits for it, and one
+    that needs the model waits on the model's lock for the rest of it."""
+
+    def prepare() -> None:
+        with contextlib.suppress(OSError):  # lower only this thread (Linux: a thread is a task)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _PREPARE_NICE)
+        started = time.perf_counter()
+        hearth.prepare()
+        _LOGGER.info("tool prompt read in %.1f s", time.perf_counter() - started)
+
+    threading.Thread(target=prepare, name="hearth-prepare", daemon=True).start()
 
 
 def _start_dashboard(running: _Running, token: str | None) -> Any:

@@ -127,7 +127,7 @@ def test_the_models_prompt_and_raw_output_are_journaled(tmp_path: Path) -> None:
         speak=False,
         home=make_home(config),
     )
-    hearth.prepare()  # as hearth run does before the first turn
+    hearth.prepare()  # as hearth run does once it listens
     recording = start_journal(config, bus, None)
     assert recording is not None
     said = "could you make the kitchen a bit brighter for me"

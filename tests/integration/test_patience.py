@@ -92,7 +92,7 @@ def responder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Answerer]:
     hearth = assemble(
         config, bus=EventBus(), publisher=MemoryPublisher(), listen=False, speak=False
     )
-    hearth.prepare()  # as `hearth run` does before it is ready
+    hearth.prepare()  # as `hearth run` does once it listens
     yield hearth.answerer()
 
 

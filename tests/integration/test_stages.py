@@ -12,7 +12,7 @@ from assistant.events import EndReason
 from assistant.models import resolve_stt, resolve_tts, resolve_vad, resolve_wake
 from assistant.voice.audio import FRAME_SAMPLES
 from assistant.voice.endpoint import Endpointer, SileroVad
-from assistant.voice.stt import WhisperSpeechToText, strip_wake_phrase
+from assistant.voice.stt import WhisperSpeechToText, strip_wake_phrase, token_cap
 from assistant.voice.tts import PiperTextToSpeech
 from assistant.voice.wake import OpenWakeWordDetector, WakeGate
 
@@ -103,6 +103,25 @@ def test_no_speech_and_max_length() -> None:
 def test_transcribe_with_device_names(stt: WhisperSpeechToText) -> None:
     text = stt.transcribe(say("Turn on the kitchen light."), ["Kitchen Light"])
     assert text.lower().rstrip(".") == "turn on the kitchen light"
+
+
+def test_a_command_that_repeats_itself_is_still_heard_whole(stt: WhisperSpeechToText) -> None:
+    """The decode is bounded (one greedy pass, a token cap, no repeated 6-grams), yet a command
+    that says the same four words twice keeps both."""
+    spoken = say("Set the kitchen light to fifty percent and the desk lamp to fifty percent.")
+    text = stt.transcribe(spoken, ["Kitchen Light", "Desk Lamp"]).lower()
+    assert text.count("fifty percent") + text.count("50%") == 2, text
+
+
+def test_noise_gives_a_short_transcript_not_a_loop(stt: WhisperSpeechToText) -> None:
+    rng = np.random.default_rng(3)
+    noise = (rng.standard_normal(16000 * 2) * 3000).astype(np.int16)
+    text = stt.transcribe(noise, ["Kitchen Light"])
+    assert len(text.split()) <= token_cap(2.0), text
+
+
+def test_token_cap_grows_with_the_audio() -> None:
+    assert token_cap(0.0) < token_cap(1.0) < token_cap(2.0) < token_cap(15.0) <= 448 - 224
 
 
 def test_strip_wake_phrase() -> None:
