@@ -203,7 +203,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from .events import EventBus
     from .journal.recording import start_journal
     from .mqtt.commands import CommandError, command_text
-    from .mqtt.link import MqttLink
+    from .mqtt.link import DISCOVERY_LIMIT_S, DISCOVERY_QUIET_S, MqttLink
 
     if not " ".join(args.text).strip():
         print(
@@ -230,8 +230,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         hearth = assemble(config, bus=bus, publisher=link, listen=False, speak=False, home=home)
         recording = start_journal(config, bus, link)
         if link.wait_first_attempt(5.0):
-            link.sync(2.0)  # the retained discovery configs ...
-            link.sync(2.0)  # ... and the states of the devices they announced
+            # every retained discovery config, then the states of the devices they announce
+            if not link.wait_discovered(DISCOVERY_QUIET_S, DISCOVERY_LIMIT_S):
+                print(
+                    f"hearth: the broker's retained discovery did not finish (it went quiet, "
+                    f"or took over {DISCOVERY_LIMIT_S:g} s); answering with the {home.count()} "
+                    "entities known so far",
+                    file=sys.stderr,
+                )
         else:
             _LOGGER.warning("broker %s:%s not reachable", config.mqtt.host, config.mqtt.port)
         record = hearth.answerer().run_text(text)

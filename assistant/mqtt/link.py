@@ -24,7 +24,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ..config import MqttConfig
 from ..errors import ActionError, ConfigError
@@ -34,11 +34,15 @@ from ..home.entities import Action, EntityRegistry, MqttMessage
 from ..home.home import Home
 from .announce import discovery_messages, discovery_node, mute_topic
 from .commands import Command, CommandError, parse_command
+from .intake import DiscoveryIntake
 
-__all__ = ["MqttLink", "password_path"]
+__all__ = ["DISCOVERY_LIMIT_S", "DISCOVERY_QUIET_S", "MqttLink", "password_path"]
 
 _LOGGER = logging.getLogger(__name__)
 
+
+DISCOVERY_QUIET_S: Final = 10.0  # the retained burst is given up when the broker is this quiet
+DISCOVERY_LIMIT_S: Final = 300.0  # ... or after this long in all
 
 CREDENTIAL = "mqtt_password"  # systemd's LoadCredential=mqtt_password:... (systemd/hearth.service)
 
@@ -132,11 +136,14 @@ class MqttLink:
         self._pending: list[Any] = []
         self._expired: list[str] = []
         self._subscribed: set[str] = set()
-        self._sync_topic = f"{self.base}/sync/{self.client_id}"
-        self._sync_waiters: dict[str, threading.Event] = {}
+        self._marker_topic = f"{self.base}/sync/{self.client_id}"
         self._client: Any = None
+        self._intake: DiscoveryIntake | None = None
         if home is not None:
             home.subscribe(self._entities_changed)
+            self._intake = DiscoveryIntake(
+                home, config.discovery_prefix, self._subscribe_states, self._send_marker
+            )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -168,6 +175,8 @@ class MqttLink:
         client.on_connect_fail = self._guard("on_connect_fail", self._on_connect_fail)
         client.on_message = self._guard("on_message", self._on_message)
         self._client = client
+        if self._intake is not None:
+            self._intake.start()
         client.connect_async(self._config.host, self._config.port, self._config.keepalive_s)
         client.loop_start()
 
@@ -210,25 +219,20 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
         self._client = None
+        if self._intake is not None:
+            self._intake.stop()
 
-    def sync(self, timeout_s: float) -> bool:
-        """Wait until the broker has delivered what it holds for the subscriptions made so far.
-
-        The broker answers one client in order, so a message published to our own sync topic
-        comes back after the retained messages of every earlier subscription.
-        """
-        if self._client is None or not self.connected:
+    def wait_discovered(self, quiet_s: float, limit_s: float) -> bool:
+        """Wait until every retained discovery config (and the retained states of the devices
+        they announce) is in and the router knows them; ``False`` when the broker went quiet
+        for ``quiet_s`` first, or ``limit_s`` passed (see :mod:`assistant.mqtt.intake`)."""
+        if self._intake is None or self._client is None or not self.connected:
             return False
-        nonce = uuid.uuid4().hex
-        arrived = threading.Event()
-        self._sync_waiters[nonce] = arrived
-        try:
-            with self._lock:
-                self._subscribe([self._sync_topic])
-                self._send(self._sync_topic, nonce, qos=1, retain=False)
-            return arrived.wait(timeout_s)
-        finally:
-            self._sync_waiters.pop(nonce, None)
+        return self._intake.wait_complete(quiet_s, limit_s)
+
+    def settle_discovery(self, timeout_s: float) -> bool:
+        """Wait until the discovery messages received so far are applied and announced."""
+        return self._intake is None or self._intake.settle(timeout_s)
 
     def flush(self, timeout_s: float) -> bool:
         """Wait until every QoS 1 message sent so far is acknowledged (or the time is up)."""
@@ -279,11 +283,12 @@ class MqttLink:
             if not self.is_client:
                 self._announce_self()
             self._subscribed.clear()
-            prefix = self._config.discovery_prefix
-            topics = [f"{prefix}/+/+/config", f"{prefix}/+/+/+/config"]
-            self._subscribe(topics if self.is_client else [*topics, f"{self.base}/cmd/+"])
+            commands = [] if self.is_client else [f"{self.base}/cmd/+"]
+            self._subscribe([self._marker_topic, *commands])
             if self.home is not None:
-                self._subscribe(sorted(self.home.state_topics()))
+                self._subscribe(sorted(self.home.state_topics()), qos=0)
+            if self._intake is not None:  # discovery, one component after another
+                self._intake.connected()
             self._send_queued()
             self._ever_connected = True
             self._connected.set()
@@ -339,10 +344,9 @@ class MqttLink:
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         topic: str = message.topic
         payload: bytes = message.payload
-        if topic == self._sync_topic:
-            waiter = self._sync_waiters.get(payload.decode("ascii", "replace"))
-            if waiter is not None:
-                waiter.set()
+        if topic == self._marker_topic:
+            if self._intake is not None:
+                self._intake.marker(payload.decode("ascii", "replace"))
         elif topic.startswith(f"{self.base}/cmd/"):
             self._command(topic, payload, bool(message.retain))
         elif topic.startswith(f"{self._config.discovery_prefix}/") and topic.endswith("/config"):
@@ -379,32 +383,38 @@ class MqttLink:
         self._emit(TurnFailed(turn=None, code=code, message=message))
 
     def _discovery(self, topic: str, payload: bytes) -> None:
-        from ..home.discovery import Discovered, Refused, Removed, parse_discovery
-
         parts = topic[len(self._config.discovery_prefix) + 1 :].split("/")
-        if self.home is None or (len(parts) == 4 and parts[1].startswith(discovery_node(""))):
+        if self._intake is None or (len(parts) == 4 and parts[1].startswith(discovery_node(""))):
             return  # Hearth's own announcement, or another Hearth's: not devices to speak to
-        result = parse_discovery(topic, payload, self._config.discovery_prefix)
-        if isinstance(result, Discovered):
-            self.home.discovered(result.key, result.entity)
-        elif isinstance(result, Removed):
-            self.home.removed(result.key)
-        elif isinstance(result, Refused):
-            level = logging.DEBUG if result.quiet else logging.INFO
-            _LOGGER.log(level, "discovery %s ignored: %s", topic, result.reason)
+        self._intake.offer(topic, payload)
 
     def _entities_changed(self, registry: EntityRegistry) -> None:
         if self.home is not None and self._client is not None and self.connected:
             with self._lock:
-                self._subscribe(sorted(self.home.state_topics()))
+                self._subscribe(sorted(self.home.state_topics()), qos=0)
 
     # -- publishing --------------------------------------------------------------------------
 
-    def _subscribe(self, topics: list[str]) -> None:
+    def _subscribe(self, topics: list[str], qos: int = 1) -> None:
         new = [t for t in topics if t not in self._subscribed]
         if new:
-            self._client.subscribe([(t, 1) for t in new])
+            self._client.subscribe([(t, qos) for t in new])
             self._subscribed.update(new)
+
+    def _subscribe_states(self, topics: list[str]) -> None:
+        """Discovery and state topics (the discovery intake's thread): at QoS 0, so that a
+        retained burst is not cut at the broker's QoS 1 queue limit; a repeated topic is
+        subscribed again, which makes the broker send its retained messages again."""
+        with self._lock:
+            if self._client is None or not self.connected:
+                return
+            self._client.subscribe([(t, 0) for t in topics])
+            self._subscribed.update(topics)
+
+    def _send_marker(self, nonce: str) -> None:
+        with self._lock:
+            if self._client is not None and self.connected:
+                self._send(self._marker_topic, nonce, qos=1, retain=False)
 
     def _send(self, topic: str, payload: str, qos: int, retain: bool) -> Any:
         info = self._client.publish(topic, payload, qos=qos, retain=retain)

@@ -42,7 +42,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     from ..events import EventBus
     from ..home.exposure import check_config_exposure
     from ..journal.recording import start_journal
-    from ..mqtt.link import MqttLink
+    from ..mqtt.link import DISCOVERY_LIMIT_S, DISCOVERY_QUIET_S, MqttLink
     from ..voice.supervise import HealthBoard
 
     signals = Signals()  # SIGTERM before the models are loaded: stop at once
@@ -73,7 +73,13 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         signals.reload = lambda: loop.call_soon(running.reload)
         link.on_command = loop.submit
         if link.wait_first_attempt(5.0):
-            link.sync(2.0)  # retained discovery first, so the model's prompt lists the devices
+            # retained discovery first, so the router and the model's prompt know the devices
+            if not link.wait_discovered(DISCOVERY_QUIET_S, DISCOVERY_LIMIT_S):
+                _LOGGER.warning(
+                    "retained discovery did not finish before starting (%d entities known so "
+                    "far); the rest are learned as they come",
+                    home.count(),
+                )
             check_config_exposure(config, [e for e, _, _ in home.known()])
         else:
             _LOGGER.warning(

@@ -195,6 +195,7 @@ def test_another_hearths_announcement_is_not_a_device() -> None:
         None,
         SimpleNamespace(topic="homeassistant/switch/kettle/config", payload=plug.encode()),
     )
+    assert link.settle_discovery(5)
     assert [e.name for e in home.registry()] == ["Kettle"]
     assert link.callback_errors == []
 
@@ -291,9 +292,10 @@ def test_buttons_and_events_are_skipped_quietly(caplog: pytest.LogCaptureFixture
         ("homeassistant/event/0x01/action/config", json.dumps(event)),
         ("homeassistant/light/0x01/light/config", "{not json"),
     ]
-    with caplog.at_level(logging.DEBUG, logger="assistant.mqtt.link"):
+    with caplog.at_level(logging.DEBUG, logger="assistant.mqtt.intake"):
         for topic, payload in messages:
             link._on_message(None, None, SimpleNamespace(topic=topic, payload=payload.encode()))
+        assert link.settle_discovery(5)
     levels = {r.getMessage().split()[1]: r.levelno for r in caplog.records}
     assert levels == {
         "homeassistant/button/0x01/identify/config": logging.DEBUG,
