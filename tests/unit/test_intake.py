@@ -39,7 +39,7 @@ def run_burst(intake: DiscoveryIntake, link: FakeLink, devices: list[GeneratedDe
     intake.connected()
     answered = 0
     while True:
-        wait_until(lambda: len(link.markers) > answered or intake.complete)
+        wait_until(lambda n=answered: len(link.markers) > n or intake.complete)  # type: ignore[misc]
         if intake.complete:
             return
         filters = [f for f in link.subscribed if f[0].endswith("/+/config")][-1]
