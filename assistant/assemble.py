@@ -30,6 +30,7 @@ from .home.entities import Entity
 from .home.home import Home, exposure_filter
 from .model_packages import model_cache
 from .models import resolve_llm, resolve_stt, resolve_tts, resolve_vad, resolve_wake
+from .rooms.board import AnswerAlways, WakeArbiter
 from .turn.activity import Activity
 from .turn.answer import Answerer
 from .turn.conversation import Conversation
@@ -95,9 +96,10 @@ class Hearth:
         activity: Activity | None = None,
         sink: AudioSink | None = None,
         announce: Callable[[str], None] | None = None,
+        area: str | None = None,
     ) -> Answerer:
         """An answerer for one room: its own voice (``sink``: none for text only) and
-        conversation."""
+        conversation; ``area`` is the room's (default ``assistant.area``)."""
         activity = activity or Activity(self.bus.emit)
         voice = Voice(self.bus, activity, self.tts, sink)
         answerer = Answerer(
@@ -113,6 +115,7 @@ class Hearth:
             conversation=Conversation(self.config.conversation.timeout_s),
             data_dir=_private_data_dir(self.config),
             announce=announce,
+            area=self.config.assistant.area if area is None else area,
         )
         voice.on_failure = answerer.fail
         return answerer
@@ -122,23 +125,40 @@ class Hearth:
         activity: Activity,
         sink: AudioSink | None,
         announce: Callable[[str], None] | None = None,
+        area: str | None = None,
     ) -> Stages:
-        """What one room's hearing loop runs."""
+        """What one room's hearing loop runs (``area``: the room's, default
+        ``assistant.area``)."""
         if self.wake is None or self.vad is None or self.stt is None:
             raise ConfigError("not_listening", "this Hearth was assembled without listening")
         hearing = Hearing(self.wake, Endpointer(self.vad, self.config.vad), self.stt)
-        return Stages(self.config, hearing, self.answerer(activity, sink, announce))
+        return Stages(self.config, hearing, self.answerer(activity, sink, announce, area))
 
-    def hearing_loop(self, sink: AudioSink | None = None) -> HearingLoop:
-        """A hearing loop for one audio source, speaking to ``sink``."""
-        activity = Activity(self.bus.emit)
+    def hearing_loop(
+        self,
+        sink: AudioSink | None = None,
+        arbiter: WakeArbiter | None = None,
+        *,
+        room: str = "",
+        area: str | None = None,
+    ) -> HearingLoop:
+        """A hearing loop for one audio source, speaking to ``sink``; ``arbiter`` decides
+        whether a wake word heard here is this room's to answer (default: always)."""
+        seat = arbiter or AnswerAlways()
+
+        def emit(event: Event) -> None:
+            self.bus.emit(event)
+            seat.state(event)
+
+        activity = Activity(emit)
         loop: HearingLoop | None = None
 
         def announce(text: str) -> None:
             if loop is not None:
                 loop.announce(text)
 
-        loop = HearingLoop(self.stages(activity, sink, announce), activity)
+        stages = self.stages(activity, sink, announce, area)
+        loop = HearingLoop(stages, activity, arbiter=seat, room=room)
         return loop
 
     def prepare(self) -> None:

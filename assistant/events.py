@@ -37,6 +37,7 @@ __all__ = [
     "TurnFailed",
     "TurnFinished",
     "WakeDetected",
+    "WakeYielded",
     "event_to_json",
 ]
 
@@ -95,6 +96,23 @@ class WakeDetected(Event):
     score: float
     audio_s: float
     wake_ms: float  # mean detector time per 80 ms frame
+    level_db: float = 0.0  # the wake word's speech over the room's noise floor
+    arbitration_ms: float = 0.0  # waited for the other rooms' claims (0: none online)
+    room: str = ""  # the room that heard it (its node_id, or a satellite's name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WakeYielded(Event):
+    """The wake word was heard here, but another room answers it (``winner``), or it was
+    ignored while another room spoke (``reason`` speaking)."""
+
+    type: ClassVar[str] = "wake_yielded"
+    room: str
+    reason: str  # lost, decided, speaking
+    winner: str
+    score: float
+    level_db: float
+    arbitration_ms: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .dashboard import DashboardConfig
 from .entity import EntityConfig
 from .load import Config, data_dir, default_config_paths, load_config, parse_config
+from .rooms import RoomsConfig
 from .sections import (
     AssistantConfig,
     AudioConfig,
@@ -42,6 +43,7 @@ __all__ = [
     "MqttConfig",
     "PrivacyConfig",
     "ProfileConfig",
+    "RoomsConfig",
     "RouterConfig",
     "SttConfig",
     "TtsConfig",

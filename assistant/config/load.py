@@ -20,6 +20,7 @@ from ..errors import ConfigError
 from .base import Section, toml_scalar
 from .dashboard import DashboardConfig
 from .entity import EntityConfig
+from .rooms import RoomsConfig
 from .sections import (
     AssistantConfig,
     AudioConfig,
@@ -57,6 +58,7 @@ class Config(Section):
     journal: JournalConfig = Field(default_factory=JournalConfig)  # type: ignore[arg-type]
     energy: EnergyConfig = Field(default_factory=EnergyConfig)  # type: ignore[arg-type]
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)  # type: ignore[arg-type]
+    rooms: RoomsConfig = Field(default_factory=RoomsConfig)  # type: ignore[arg-type]
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict)
     skills: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="[skills.NAME]: settings of one skill, its own keys."

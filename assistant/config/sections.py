@@ -43,6 +43,11 @@ class AssistantConfig(Section):
         "~/.local/state/hearth.",
     )
     profile: str = Field("", description="The profile in use at start; empty: none.")
+    area: str = Field(
+        "",
+        description='The room this node is in ("Kitchen"): "turn on the lights" means the '
+        "lights here.",
+    )
 
     @field_validator("node_id")
     @classmethod

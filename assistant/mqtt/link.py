@@ -86,6 +86,7 @@ def _retry_cap_s(command_ttl_s: float) -> int:
 
 
 CommandHandler = Callable[[Command, str, float], None]  # (command, topic, arrival perf_counter)
+Listener = Callable[[str, bytes, bool], None]  # (topic, payload, retained)
 _EARLY_COMMANDS = 32  # commands kept while the daemon is starting
 
 
@@ -139,6 +140,7 @@ class MqttLink:
         self._marker_topic = f"{self.base}/sync/{self.client_id}"
         self._client: Any = None
         self._intake: DiscoveryIntake | None = None
+        self._listeners: list[tuple[tuple[str, ...], Listener]] = []
         if home is not None:
             home.subscribe(self._entities_changed)
             self._intake = DiscoveryIntake(
@@ -289,6 +291,8 @@ class MqttLink:
                 self._subscribe(sorted(self.home.state_topics()), qos=0)
             if self._intake is not None:  # discovery, one component after another
                 self._intake.connected()
+            for filters, _listener in self._listeners:
+                self._subscribe(list(filters))
             self._send_queued()
             self._ever_connected = True
             self._connected.set()
@@ -347,7 +351,19 @@ class MqttLink:
         if topic == self._marker_topic:
             if self._intake is not None:
                 self._intake.marker(payload.decode("ascii", "replace"))
-        elif topic.startswith(f"{self.base}/cmd/"):
+            return
+        from paho.mqtt.client import topic_matches_sub
+
+        listeners = [
+            listener
+            for filters, listener in self._listeners
+            if any(topic_matches_sub(wanted, topic) for wanted in filters)
+        ]
+        for listener in listeners:
+            listener(topic, payload, bool(message.retain))
+        if listeners:
+            return
+        if topic.startswith(f"{self.base}/cmd/"):
             self._command(topic, payload, bool(message.retain))
         elif topic.startswith(f"{self._config.discovery_prefix}/") and topic.endswith("/config"):
             self._discovery(topic, payload)
@@ -392,6 +408,21 @@ class MqttLink:
         if self.home is not None and self._client is not None and self.connected:
             with self._lock:
                 self._subscribe(sorted(self.home.state_topics()), qos=0)
+
+    def listen(self, filters: tuple[str, ...], listener: Listener) -> None:
+        """Hand every message on ``filters`` to ``listener`` (in paho's thread), subscribed
+        again on every connect; call before :meth:`start`."""
+        with self._lock:
+            self._listeners.append((filters, listener))
+            if self._client is not None and self.connected:
+                self._subscribe(list(filters))
+
+    def send(self, topic: str, payload: str) -> None:
+        """A message of Hearth's own (QoS 0, not retained) if the broker is there; dropped
+        otherwise, as a moment's news is worth nothing later."""
+        with self._lock:
+            if self._client is not None and self.connected:
+                self._client.publish(topic, payload, qos=0)
 
     # -- publishing --------------------------------------------------------------------------
 

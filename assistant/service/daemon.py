@@ -43,6 +43,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     from ..home.exposure import check_config_exposure
     from ..journal.recording import start_journal
     from ..mqtt.link import DISCOVERY_LIMIT_S, DISCOVERY_QUIET_S, MqttLink
+    from ..rooms.board import ClaimBoard
     from ..voice.supervise import HealthBoard
 
     signals = Signals()  # SIGTERM before the models are loaded: stop at once
@@ -55,6 +56,8 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     home = make_home(config)
     link = MqttLink(config.mqtt, config.assistant.node_id, home=home, emit=bus.emit)
     bus.subscribe(link.on_event)
+    board = ClaimBoard(config.rooms, config.assistant.node_id, send=link.send, emit=bus.emit)
+    link.listen(ClaimBoard.topics, board.on_message)
     link.start()
     sink: Any = None
     notifier = Notifier()
@@ -65,7 +68,8 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         hearth = assemble(config, bus=bus, publisher=link, listen=True, speak=True, home=home)
         assert hearth.tts is not None
         sink = _open_sink(config, output_path, hearth.tts.sample_rate_hz, health)
-        loop = hearth.hearing_loop(sink)
+        node_id = config.assistant.node_id
+        loop = hearth.hearing_loop(sink, board.seat(node_id, config.assistant.area), room=node_id)
         running = _Running(hearth, loop, config_path)
         recording = start_journal(config, bus, link, loop)
         dashboard = _start_dashboard(running, dashboard_token)

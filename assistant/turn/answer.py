@@ -36,6 +36,7 @@ from ..events import (
     TurnFinished,
 )
 from ..home.actions import ActionPublisher
+from ..home.entities import area_id
 from ..home.home import Home
 from ..home.policy import confirmation_question, is_yes, needs_confirmation
 from ..skill import Skill, SkillCall, SkillContext, SkillResult
@@ -92,6 +93,7 @@ class Answerer:
         conversation: Conversation,
         data_dir: Path,
         announce: Callable[[str], None] | None = None,
+        area: str = "",
     ) -> None:
         self.config = config
         self.bus = bus
@@ -105,6 +107,8 @@ class Answerer:
         self.conversation = conversation
         self.data_dir = data_dir
         self._announce = announce
+        self.area = area  # the room's area as people say it ("Kitchen"); "" for none
+        self._area_id = area_id(area)
         self.actor = Actor(home, publisher, bus, config.mqtt.command_ttl_s)
 
     # -- turns -------------------------------------------------------------------------------
@@ -212,11 +216,15 @@ class Answerer:
         self.voice.say(record, speech)
         self.conversation.record(text, speech)
 
+    def match(self, text: str) -> RouteResult | None:
+        """Router layer 1 for a command heard in this room."""
+        return self.router.match(text, self._area_id, self.area)
+
     def _route(self, record: TurnRecord, text: str) -> RouteResult | None:
         """Router layer 1 (templates, then a repaired near-miss), a device the home does not
         have, then layer 2 (the model's tool call). ``None`` with ``record.outcome`` set: the
         reply has been given."""
-        route = self.router.match(text) or self.router.repair(text)
+        route = self.match(text) or self.router.repair(text, self._area_id, self.area)
         if route is None and self._unknown_name(record, text):
             return None
         if route is None and self.router.thinks:

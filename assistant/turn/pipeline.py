@@ -8,7 +8,10 @@ One :class:`HearingLoop` per audio source reads it frame by frame in its own thr
 
 1. While no turn is open, frames go to the wake word detector, and the last
    ``audio.pre_roll_s`` of them are kept.
-2. When the wake word fires, a turn opens (a ``wake`` event), and frames go to the endpointer
+2. When the wake word fires, the room asks the house whether it answers
+   (:mod:`assistant.rooms.board`: the loudest of the rooms that heard it does, with no wait when
+   it is alone); if another room answers, a ``wake_yielded`` event, and the audio is dropped.
+   Otherwise a turn opens (a ``wake`` event), and frames go to the endpointer
    until the command ends (``speech_end``). During the trailing silence, after
    ``vad.early_match_s``, the audio so far is transcribed; a complete template match ends the
    command there instead of after ``vad.silence_s``.
@@ -44,10 +47,13 @@ from ..events import (
     Transcript,
     TurnFailed,
     WakeDetected,
+    WakeYielded,
 )
+from ..rooms.board import AnswerAlways, WakeArbiter
 from ..understanding.templates import RouteResult
 from ..voice.audio import FRAME_MS, SAMPLE_RATE_HZ, AudioSink, AudioSource
 from ..voice.endpoint import Endpointer, capture_command
+from ..voice.level import LevelMeter
 from ..voice.stt import SpeechToText, strip_wake_phrase
 from ..voice.wake import WakeDetector, WakeGate
 from .activity import Activity
@@ -103,10 +109,20 @@ class _Heard:
 class HearingLoop:
     """Wake → endpoint → speech-to-text → the answerer, one turn after another."""
 
-    def __init__(self, stages: Stages, activity: Activity, inbox: Inbox | None = None) -> None:
+    def __init__(
+        self,
+        stages: Stages,
+        activity: Activity,
+        inbox: Inbox | None = None,
+        arbiter: WakeArbiter | None = None,
+        room: str = "",
+    ) -> None:
         self._stages = stages
         self.activity = activity
         self.inbox = inbox or Inbox()
+        self.arbiter = arbiter or AnswerAlways()
+        self.room = room or stages.config.assistant.node_id
+        self.levels = LevelMeter()
         self._soon: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._source: AudioSource | None = None
         self._position_s = 0.0  # where in the audio stream the loop is
@@ -219,13 +235,14 @@ class HearingLoop:
             if self.activity.muted:
                 continue
             score = self._wake_score(frame)
+            self.levels.add(frame)
             for tap in self.level_taps:
                 tap(score, None)
             pre_roll.append(frame)
             if not self.gate.fire(score, self._position_s):
                 continue
-            turns += 1
-            self._wake_turn(score, frames, list(pre_roll))
+            if self._wake_turn(score, frames, list(pre_roll)):
+                turns += 1
             pre_roll.clear()
             self.hearing.wake.reset()
         if not self.activity.stopping.is_set():
@@ -247,8 +264,24 @@ class HearingLoop:
 
     def _wake_turn(
         self, score: float, frames: Iterator[np.ndarray], pre_roll: list[np.ndarray]
-    ) -> None:
-        """The wake word fired: listen for the command, answer it, then any follow-up."""
+    ) -> bool:
+        """The wake word fired: if this room answers it, listen for the command, answer it,
+        then any follow-up; ``False`` when another room answers. The frames that come while the
+        rooms decide wait in the source."""
+        verdict = self.arbiter.decide(score, self.levels.over_floor_db())
+        if not verdict.won:
+            self.answerer.bus.emit(
+                WakeYielded(
+                    turn=None,
+                    room=self.room,
+                    reason=verdict.reason,
+                    winner=verdict.winner,
+                    score=score,
+                    level_db=verdict.level_db,
+                    arbitration_ms=verdict.wait_ms,
+                )
+            )
+            return False
         record = self.answerer.new_turn(spoken=True)
         wake_ms = 1000 * self._wake_s / max(1, self._wake_frames)
         record.meter.set("wake", wake_ms)
@@ -259,10 +292,14 @@ class HearingLoop:
                 score=score,
                 audio_s=self._position_s,
                 wake_ms=wake_ms,
+                level_db=verdict.level_db,
+                arbitration_ms=verdict.wait_ms,
+                room=self.room,
             )
         )
         self._voice_turn(record, frames, pre_roll)
         self._follow_ups(frames)
+        return True
 
     def _follow_ups(self, frames: Iterator[np.ndarray]) -> None:
         """After a question, listen again at once, without the wake word; once per question."""
@@ -366,7 +403,7 @@ class HearingLoop:
         with record.meter.stage("stt"):
             text, stt_ms = self._transcribe(np.concatenate(command))
         with record.meter.stage("router"):
-            route = self.answerer.router.match(text) if text else None
+            route = self.answerer.match(text) if text else None
         if route is None:
             return None
         return _Early(text, route, started, stt_ms, record.meter.last_ms("router"))

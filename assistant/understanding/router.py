@@ -77,12 +77,13 @@ class Router:
 
     # -- layer 1 -----------------------------------------------------------------------------
 
-    def match(self, text: str) -> RouteResult | None:
-        return self.templates.route(text)
+    def match(self, text: str, area: str = "", area_name: str = "") -> RouteResult | None:
+        """The sentence templates; ``area`` (an area id) is the room that heard the command."""
+        return self.templates.route(text, area, area_name)
 
-    def repair(self, text: str) -> RouteResult | None:
+    def repair(self, text: str, area: str = "", area_name: str = "") -> RouteResult | None:
         """A confident repair of a near-miss of the templates, or ``None``."""
-        found = self.templates.repaired(text)
+        found = self.templates.repaired(text, area, area_name)
         if found is None:
             return None
         repair, route = found

@@ -54,7 +54,7 @@ class Router(Protocol):
 
     def update_entities(self, entities: EntityRegistry) -> None: ...
 
-    def route(self, text: str) -> RouteResult | None: ...
+    def route(self, text: str, area: str = "", area_name: str = "") -> RouteResult | None: ...
 
 
 class TemplateRouter:
@@ -124,14 +124,18 @@ class TemplateRouter:
         """The profile names people may say ("homework helper" for homework_helper)."""
         self._profiles = [("normal", ""), *((n.replace("_", " "), n) for n in names)]
 
-    def route(self, text: str) -> RouteResult | None:
-        """The templates' own match of ``text``, or ``None``."""
-        return _route_of(self._recognize(text), self.layer)
+    def route(self, text: str, area: str = "", area_name: str = "") -> RouteResult | None:
+        """The templates' own match of ``text``, or ``None``. ``area`` (an area id) is the room
+        the command was heard in, which sentences such as "turn on the lights" take as their
+        area."""
+        return _route_of(self._recognize(text, area=area, area_name=area_name), self.layer)
 
-    def repaired(self, text: str) -> tuple[Repair, RouteResult] | None:
+    def repaired(
+        self, text: str, area: str = "", area_name: str = ""
+    ) -> tuple[Repair, RouteResult] | None:
         """A near-miss repaired (:mod:`assistant.understanding.repair`): the repair and the
         route the templates give the repaired sentence, confident or not; or ``None``."""
-        found = self._repair.repair(text, self.route)
+        found = self._repair.repair(text, lambda said: self.route(said, area, area_name))
         if found is None:
             return None
         repair, route = found
@@ -180,13 +184,17 @@ class TemplateRouter:
         _, _, slot, said = max(found)
         return slot, said
 
-    def _recognize(self, text: str, allow_unmatched: bool = False) -> Any:
+    def _recognize(
+        self, text: str, allow_unmatched: bool = False, area: str = "", area_name: str = ""
+    ) -> Any:
         from hassil import recognize_best
 
+        context = {"area": {"value": area, "text": area_name or area}} if area else None
         return recognize_best(
             text,
             self._intents,
             slot_lists=self._slot_lists,
+            intent_context=context,
             language=self._language,
             best_slot_name="name",
             allow_unmatched_entities=allow_unmatched,
