@@ -64,7 +64,8 @@ class Verdict:
 class WakeArbiter:
     """What a hearing loop asks when its wake word fires."""
 
-    def decide(self, score: float, level_db: float) -> Verdict:
+    def decide(self, score: float, level_db: float, heard_at: float) -> Verdict:
+        """``heard_at``: wall-clock time the wake word's audio was captured."""
         raise NotImplementedError
 
     def state(self, event: Event) -> None:
@@ -74,7 +75,7 @@ class WakeArbiter:
 class AnswerAlways(WakeArbiter):
     """A room alone in its house: every wake word is its own."""
 
-    def decide(self, score: float, level_db: float) -> Verdict:
+    def decide(self, score: float, level_db: float, heard_at: float) -> Verdict:
         return Verdict(won=True, reason="alone", level_db=level_db)
 
 
@@ -98,8 +99,8 @@ class Seat(WakeArbiter):
         self.speaking = False
         self.quiet_since = 0.0
 
-    def decide(self, score: float, level_db: float) -> Verdict:
-        return self.board.decide(self, score, level_db)
+    def decide(self, score: float, level_db: float, heard_at: float) -> Verdict:
+        return self.board.decide(self, score, level_db, heard_at)
 
     def state(self, event: Event) -> None:
         if isinstance(event, StateChanged):
@@ -160,16 +161,19 @@ class ClaimBoard:
 
     # -- the round ---------------------------------------------------------------------------
 
-    def decide(self, seat: Seat, score: float, level_db: float) -> Verdict:
+    def decide(self, seat: Seat, score: float, level_db: float, heard_at: float) -> Verdict:
+        """Whether ``seat`` answers the wake word it heard at ``heard_at`` (wall clock: when the
+        audio was captured, which may be earlier than now if the room's loop is behind)."""
         if not self.config.enabled:
             return Verdict(won=True, reason="off", level_db=level_db)
-        now = self._clock()
         with self._cond:
-            talker = self._talking(seat, now)
+            talker = self._talking(seat, self._clock())
             if talker:
                 return Verdict(won=False, reason="speaking", winner=talker, level_db=level_db)
             rooms = sum(1 for s in self._seats.values() if s.online)
-            own = Claim(self.node_id, seat.room, now, score, level_db, seat.area, of=max(1, rooms))
+            own = Claim(
+                self.node_id, seat.room, heard_at, score, level_db, seat.area, of=max(1, rooms)
+            )
             self._remember(own)
         self._send(self.topic, own.to_json())
         with self._cond:
@@ -179,24 +183,39 @@ class ClaimBoard:
         return verdict
 
     def _round(self, seat: Seat, own: Claim) -> Verdict:
-        """Steps 2 to 5 of a round, holding the lock (it is released while waiting)."""
-        now, level_db = own.ts, own.level_db
+        """Steps 2 to 5 of a round, holding the lock (it is released while waiting). The claims
+        are looked at again whenever one arrives: one that comes late but was made earlier
+        still counts."""
+        started = self._clock()
         if not self._anyone_else(seat):
             self._took(own)
-            return Verdict(won=True, reason="alone", level_db=level_db)
+            return Verdict(won=True, reason="alone", level_db=own.level_db)
         closed_s = self.config.window_s - _DELIVERY_S
-        others = [c for c in self._claims.values() if c.key != own.key]
-        earlier = [c for c in others if now - _LATE_S <= c.ts < now - closed_s]
-        if earlier:
-            first = max(earlier, key=Claim.rank)
-            return Verdict(False, "decided", _name(first), 0.0, 1, level_db)
-        start = min([c.ts for c in others if c.ts >= now - closed_s] + [now])
-        deadline = start + self.config.window_s
-        members = self._members(start, closed_s)
-        while not self._everyone_in(members) and (left := deadline - self._clock()) > 0:
-            self._cond.wait(left)
+        deadline = max(own.ts + self.config.window_s, started + _DELIVERY_S)
+        while True:
+            others = [c for c in self._claims.values() if c.key != own.key]
+            earlier = [c for c in others if own.ts - _LATE_S <= c.ts < own.ts - closed_s]
+            taken = self._taken_since(own, own.ts - _LATE_S)
+            if earlier or taken:
+                first = taken or max(earlier, key=Claim.rank)
+                wait_ms = 1000 * (self._clock() - started)
+                return Verdict(False, "decided", _name(first), wait_ms, 1, own.level_db)
+            start = min([c.ts for c in others if c.ts >= own.ts - closed_s] + [own.ts])
+            deadline = max(deadline, start + self.config.window_s)
             members = self._members(start, closed_s)
-        return self._settle(own, members, now)
+            left = deadline - self._clock()
+            if self._everyone_in(members) or left <= 0:
+                return self._settle(own, members, started)
+            self._cond.wait(left)
+
+    def _taken_since(self, own: Claim, since: float) -> Claim | None:
+        """Another room's claim from ``since`` on that it has taken already (it decided
+        before this room's claim reached it)."""
+        for key, ts in self._won.items():
+            claim = self._claims.get(key)
+            if key != own.key and claim is not None and since <= ts <= own.ts + _DELIVERY_S:
+                return claim
+        return None
 
     def _settle(self, own: Claim, members: list[Claim], started: float) -> Verdict:
         """The best claim of the round takes the turn; one that does not say so in time is

@@ -52,6 +52,7 @@ from ..events import (
 from ..rooms.board import AnswerAlways, WakeArbiter
 from ..understanding.templates import RouteResult
 from ..voice.audio import FRAME_MS, SAMPLE_RATE_HZ, AudioSink, AudioSource
+from ..voice.clock import StreamClock
 from ..voice.endpoint import Endpointer, capture_command
 from ..voice.level import LevelMeter
 from ..voice.stt import SpeechToText, strip_wake_phrase
@@ -123,6 +124,7 @@ class HearingLoop:
         self.arbiter = arbiter or AnswerAlways()
         self.room = room or stages.config.assistant.node_id
         self.levels = LevelMeter()
+        self.heard = StreamClock()  # when a position in the stream was captured
         self._soon: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._source: AudioSource | None = None
         self._position_s = 0.0  # where in the audio stream the loop is
@@ -217,6 +219,7 @@ class HearingLoop:
             maxlen=max(1, round(self._stages.config.audio.pre_roll_s / _FRAME_S))
         )
         self._position_s = 0.0
+        self.heard.reset()
         self.gate = self._new_gate()  # a new stream starts at 0 s: no refractory time carried
         self.activity.idle()
         turns = 0
@@ -232,6 +235,7 @@ class HearingLoop:
             if not len(frame):  # the microphone is away: nothing to hear, commands still run
                 continue
             self._position_s += _FRAME_S
+            self.heard.tick(self._position_s)
             if self.activity.muted:
                 continue
             score = self._wake_score(frame)
@@ -268,7 +272,8 @@ class HearingLoop:
         """The wake word fired: if this room answers it, listen for the command, answer it,
         then any follow-up; ``False`` when another room answers. The frames that come while the
         rooms decide wait in the source."""
-        verdict = self.arbiter.decide(score, self.levels.over_floor_db())
+        heard_at = self.heard.at(self._position_s)
+        verdict = self.arbiter.decide(score, self.levels.over_floor_db(), heard_at)
         if not verdict.won:
             self.answerer.bus.emit(
                 WakeYielded(

@@ -181,15 +181,15 @@ def test_many_trials_the_loudest_room_answers(own_broker: Broker, tmp_path: Path
         recorder.close()
     heard = [t for t, _, _ in results if t.woke or t.yielded]
     one = [t for t in heard if len(t.woke) == 1]
-    right = [
-        t for t in one if t.woke == [t.loudest] and t.lights == [f"home/{t.loudest}_light/set"]
-    ]
+    right = [t for t in one if t.woke == [t.loudest]]
+    lit = [t for t in right if t.lights == [f"home/{t.loudest}_light/set"]]
     waits = sorted(w for t in heard for w in t.wait_ms)
     missed = [(t, g, v) for t, g, v in results if not (t.woke or t.yielded)]
     print(
         f"\ntrials {len(results)}; heard by the wake word {len(heard)}; exactly one answered "
         f"{len(one)}; the loudest answered {len(right)}"
-        f" ({100 * len(right) / max(1, len(heard)):.1f} % of those heard); "
+        f" ({100 * len(right) / max(1, len(heard)):.1f} % of those heard), and its own light "
+        f"came on in {len(lit)}; "
         f"arbitration wait median {statistics.median(waits):.0f} ms, "
         f"p90 {waits[int(0.9 * (len(waits) - 1))]:.0f} ms, max {waits[-1]:.0f} ms"
     )

@@ -63,7 +63,7 @@ def decide_together(seats: dict[str, Seat], levels: dict[str, float]) -> dict[st
 
     def run(name: str) -> None:
         start.wait()
-        verdicts[name] = seats[name].decide(0.9, levels[name])
+        verdicts[name] = seats[name].decide(0.9, levels[name], time.time())
 
     threads = [threading.Thread(target=run, args=(name,)) for name in seats]
     for thread in threads:
@@ -81,14 +81,14 @@ def claim_message(**overrides: Any) -> bytes:
 
 def test_a_room_alone_answers_at_once() -> None:
     board = ClaimBoard(CONFIG, "kitchen", send=lambda t, p: None, emit=lambda e: None)
-    verdict = board.seat("kitchen", "Kitchen").decide(0.9, 25.0)
+    verdict = board.seat("kitchen", "Kitchen").decide(0.9, 25.0, time.time())
     assert verdict.won and verdict.reason == "alone" and verdict.wait_ms == 0.0
 
 
 def test_an_offline_peer_does_not_make_a_room_wait() -> None:
     house = House("kitchen", "hall")
     house.deliver("hearth/hall/availability", b"offline", retained=True)
-    verdict = house.seat("kitchen").decide(0.9, 25.0)
+    verdict = house.seat("kitchen").decide(0.9, 25.0, time.time())
     assert verdict.won and verdict.reason == "alone"
 
 
@@ -118,7 +118,7 @@ def test_once_every_room_has_claimed_nobody_waits_out_the_window() -> None:
 def test_a_room_that_wakes_after_the_round_closed_keeps_quiet() -> None:
     house = House("kitchen", "hall")
     house.deliver("hearth/hall/claim", claim_message(room="hall", ts=time.time() - 0.4))
-    verdict = house.seat("kitchen").decide(0.9, 40.0)
+    verdict = house.seat("kitchen").decide(0.9, 40.0, time.time())
     assert not verdict.won and verdict.reason == "decided" and verdict.winner == "hall"
 
 
@@ -129,7 +129,7 @@ def test_a_winner_that_vanishes_mid_round_is_passed_over() -> None:
     del house.boards["ghost"]  # nobody answers for it any more
     house.deliver("hearth/ghost/claim", claim_message(room="ghost", level_db=60.0))
     started = time.monotonic()
-    verdict = house.seat("kitchen").decide(0.9, 20.0)
+    verdict = house.seat("kitchen").decide(0.9, 20.0, time.time())
     assert verdict.won and verdict.reason == "takeover"
     assert time.monotonic() - started < CONFIG.window_s + CONFIG.takeover_s + 0.2
 
@@ -137,12 +137,14 @@ def test_a_winner_that_vanishes_mid_round_is_passed_over() -> None:
 def test_wake_words_while_another_room_speaks_are_ignored() -> None:
     house = House("kitchen", "hall")
     house.deliver("hearth/hall/state", b"speaking", retained=True)
-    verdict = house.seat("kitchen").decide(0.9, 40.0)
+    verdict = house.seat("kitchen").decide(0.9, 40.0, time.time())
     assert not verdict.won and verdict.reason == "speaking" and verdict.winner == "hall"
     house.deliver("hearth/hall/state", b"idle", retained=True)
-    assert house.seat("kitchen").decide(0.9, 40.0).reason == "speaking"  # its echo may follow
+    assert (
+        house.seat("kitchen").decide(0.9, 40.0, time.time()).reason == "speaking"
+    )  # its echo may follow
     time.sleep(CONFIG.echo_s + 0.05)
-    assert house.seat("kitchen").decide(0.9, 40.0).won
+    assert house.seat("kitchen").decide(0.9, 40.0, time.time()).won
 
 
 @pytest.mark.parametrize(
@@ -166,7 +168,7 @@ def test_a_bad_claim_is_refused_with_an_error_and_does_not_count(payload: bytes,
     assert all(code in e.message or "hearth/hall/claim" in e.message for e in house.events)  # type: ignore[attr-defined]
     del house.boards["hall"]
     house.deliver("hearth/hall/availability", b"offline", retained=True)
-    assert house.seat("kitchen").decide(0.9, 10.0).reason == "alone"
+    assert house.seat("kitchen").decide(0.9, 10.0, time.time()).reason == "alone"
 
 
 def test_a_flood_of_claims_is_ignored_with_one_error() -> None:
@@ -295,3 +297,40 @@ def test_a_room_that_loses_drops_the_command(tmp_path: Path) -> None:
     assert publisher.messages == []
     yielded = [e for e in events if isinstance(e, WakeYielded)]
     assert len(yielded) == 1 and yielded[0].winner == "hall"
+
+
+def test_a_claim_that_arrives_late_but_was_made_first_still_counts() -> None:
+    """The other room's claim reaches this one only after its own was sent (a slow network or
+    a busy machine): it still belongs to the round, and the louder one answers."""
+    house = House("kitchen", "hall")
+    heard_at = time.time()
+    threading.Timer(
+        0.05,
+        lambda: house.deliver(
+            "hearth/hall/claim", claim_message(room="hall", ts=heard_at - 0.05, level_db=50.0)
+        ),
+    ).start()
+    threading.Timer(
+        0.08,
+        lambda: house.deliver(
+            "hearth/hall/claim",
+            json.dumps({"v": 1, "kind": "won", "room": "hall", "ts": heard_at - 0.05}).encode(),
+        ),
+    ).start()
+    verdict = house.seat("kitchen").decide(0.9, 20.0, heard_at)
+    assert not verdict.won and verdict.winner == "hall"
+
+
+def test_a_room_behind_its_source_claims_the_time_the_audio_was_heard() -> None:
+    from assistant.voice.clock import StreamClock
+
+    now = [1000.0]
+    clock = StreamClock(lambda: now[0])
+    for n in range(1, 51):  # 4 s read in real time
+        now[0] += 0.08
+        clock.tick(0.08 * n)
+    now[0] += 3.0  # a turn ran for 3 s; then 3 s of waiting frames are read in a burst
+    for n in range(51, 89):
+        clock.tick(0.08 * n)
+        now[0] += 0.001
+    assert abs(clock.at(0.08 * 88) - (1000.0 + 0.08 * 88)) < 0.01
