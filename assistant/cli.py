@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
         "broker, timed from the true end of speech",
     )
     bench.add_argument(
+        "--ha",
+        action="store_true",
+        help="with --realtime: run Home Assistant's local chain on the same audio, same clock",
+    )
+    bench.add_argument(
         "--hog", action="store_true", help="with --realtime: two busy processes during the run"
     )
     bench.add_argument(
@@ -402,8 +407,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         return EX_USAGE
     if args.realtime:
         return _bench_realtime(args)
-    if args.hog or args.set or args.out:
-        print("hearth: --hog, --set and --out go with --realtime", file=sys.stderr)
+    if args.ha or args.hog or args.set or args.out:
+        print("hearth: --ha, --hog, --set and --out go with --realtime", file=sys.stderr)
         return EX_USAGE
     report = run_bench(_config(args), runs=args.runs or 3, recommend=args.recommend)
     if args.json:
@@ -423,7 +428,12 @@ def _bench_realtime(args: argparse.Namespace) -> int:
             print(f"hearth: --set {item!r}: write it as section.key=value", file=sys.stderr)
             return EX_USAGE
         overrides[parsed[0]] = parsed[1]
-    report = run_realtime(args.runs or 20, overrides, hog=args.hog)
+    peer = None
+    if args.ha:
+        from .tools.ha_chain import HomeAssistantChain
+
+        peer = HomeAssistantChain
+    report = run_realtime(args.runs or 20, overrides, hog=args.hog, peer=peer)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.json:

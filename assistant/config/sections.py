@@ -80,11 +80,11 @@ class VadConfig(Section):
     no_speech_s: float = Field(5.0, gt=0.0, le=30.0, description="Give up if nothing is said.")
     max_command_s: float = Field(15.0, gt=1.0, le=60.0, description="Cut a command this long.")
     early_match_s: float = Field(
-        0.3,
+        0.2,
         ge=0.0,
         le=5.0,
-        description="After this much silence, transcribe and end early on a complete template "
-        "match (0 turns it off).",
+        description="After this much silence, transcribe on a worker and end early on a complete "
+        "template match, unless speech comes back first (0 turns it off).",
     )
 
 

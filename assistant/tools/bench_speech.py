@@ -77,6 +77,7 @@ class Spoken:
     condition: Condition
     audio: np.ndarray  # 16 kHz mono int16: noise, the wake phrase, the command, noise
     speech_end: int  # sample index where the command's dry speech ends
+    command_start: int = 0  # sample index where the command's stretch begins (after the wake)
 
 
 def _light(name: str, uid: str, area: str) -> dict[str, Any]:
@@ -236,6 +237,7 @@ def make_utterances(
         said = said[: speech_end_sample(said)]
         head = [_silence(lead_s), wake.astype(np.float32), _silence(gap_s)]
         offset = sum(len(part) for part in head)
+        woke = offset - len(head[-1])  # the wake phrase is over: the command's stretch starts
         dry = np.concatenate([*head, said, _silence(tail_s)])
         wet = np.convolve(dry, room)[: len(dry)]
         peak = float(np.max(np.abs(wet))) or 1.0
@@ -243,7 +245,11 @@ def make_utterances(
         speech_rms = float(np.sqrt(np.mean(wet[offset : offset + len(said)] ** 2)))
         noise = _room_noise(rng, len(wet)) * speech_rms * 10 ** (-condition.snr_db / 20)
         audio = (np.clip(wet + noise, -1.0, 1.0) * 32767).astype(np.int16)
-        spoken.append(Spoken(command, name, condition, audio, speech_end=offset + len(said)))
+        spoken.append(
+            Spoken(
+                command, name, condition, audio, speech_end=offset + len(said), command_start=woke
+            )
+        )
     return spoken
 
 
@@ -256,12 +262,18 @@ def _voice(text: str, voice: str, wpm: int, piper: Callable[[str], np.ndarray]) 
 
 
 def _speak(parts: Sequence[str | float], say: Callable[[str], np.ndarray]) -> np.ndarray:
-    """The parts in order: text spoken, numbers as seconds of silence; leading and trailing
-    silence of each spoken part kept as the voice made it."""
+    """The parts in order: text spoken, numbers as seconds of silence. Each spoken part is
+    trimmed to its voice (the synthesiser's own leading and trailing silence dropped), so a
+    pause in the middle is exactly as long as written."""
     pieces = [
         np.zeros(int(SAMPLE_RATE_HZ * part), dtype=np.float32)
         if isinstance(part, int | float)
-        else say(part)
+        else _trimmed(say(part))
         for part in parts
     ]
     return np.concatenate(pieces).astype(np.float32)
+
+
+def _trimmed(audio: np.ndarray) -> np.ndarray:
+    start = len(audio) - speech_end_sample(audio[::-1].copy())
+    return audio[start : speech_end_sample(audio)]

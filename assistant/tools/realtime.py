@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 
@@ -69,15 +69,15 @@ class _Message:
     payload: str
 
 
-class _Listener:
+class Listener:
     """The benchmark's own MQTT client: every message on the broker, with its arrival time."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, client_id: str = "bench-listener") -> None:
         import paho.mqtt.client as mqtt
 
         self.messages: list[_Message] = []
         self._lock = threading.Lock()
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-listener")
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         self._client.on_message = self._on_message
         self._client.connect("127.0.0.1", port)
         self._client.subscribe("#", qos=0)
@@ -103,6 +103,18 @@ class _Listener:
                     return True
             time.sleep(0.05)
         return False
+
+    def wait_for_any(self, topics: set[str], after: float, timeout_s: float) -> float | None:
+        """When the first message on one of ``topics`` arrived after ``after``; ``None`` if none
+        did within ``timeout_s`` (or ``topics`` is empty)."""
+        deadline = time.monotonic() + timeout_s
+        while topics and time.monotonic() < deadline:
+            with self._lock:
+                found = [m.at for m in self.messages if m.at >= after and m.topic in topics]
+            if found:
+                return min(found)
+            time.sleep(0.002)
+        return None
 
     def close(self) -> None:
         self._client.loop_stop()
@@ -187,17 +199,16 @@ class _Hog:
             process.wait(timeout=10)
 
 
-class PeerChain:
-    """What a chain run beside Hearth offers the benchmark (see :mod:`.ha_chain`)."""
+class PeerChain(Protocol):
+    """A chain run beside Hearth on the same audio (see :mod:`.ha_chain`)."""
 
     name: str
 
     def handle(self, spoken: Spoken, start: float) -> dict[str, Any]:
-        """Play ``spoken`` at real time from ``start`` (monotonic); its timings."""
-        raise NotImplementedError
+        """Play ``spoken`` at real time from ``start`` (monotonic); its timings and result."""
+        ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    def close(self) -> None: ...
 
 
 def run_realtime(
@@ -205,7 +216,7 @@ def run_realtime(
     overrides: dict[str, Any] | None = None,
     *,
     hog: bool = False,
-    peer: Callable[[int], PeerChain] | None = None,
+    peer: Callable[[int, Callable[[str], None]], PeerChain] | None = None,
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
 ) -> dict[str, Any]:
     """Play ``runs`` held-out utterances into a running Hearth (and ``peer``, built with the
@@ -217,8 +228,8 @@ def run_realtime(
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as folder:
         workdir = Path(folder)
         with LocalBroker(workdir) as broker:
-            listener = _Listener(broker.port)
-            chain = peer(broker.port) if peer is not None else None
+            listener = Listener(broker.port)
+            chain = peer(broker.port, log) if peer is not None else None
             hogs = _Hog(2) if hog else None
             try:
                 result = _play(workdir, broker.port, overrides, utterances, listener, chain, log)
@@ -242,7 +253,7 @@ def _play(
     port: int,
     overrides: dict[str, Any],
     utterances: Sequence[Spoken],
-    listener: _Listener,
+    listener: Listener,
     chain: PeerChain | None,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
@@ -319,7 +330,7 @@ def _play(
         "utterances": [_as_json(o) for o in observed],
     }
     if chain is not None:
-        report["peer"] = {"name": chain.name, **summarise_peer(peer_runs), "utterances": peer_runs}
+        report["peer"] = {"name": chain.name, **summarise_peer(peer_runs), "runs": peer_runs}
         report["ratio"] = _ratios(report["hearth"], report["peer"])
     return report
 

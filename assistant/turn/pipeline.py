@@ -13,9 +13,11 @@ One :class:`HearingLoop` per audio source reads it frame by frame in its own thr
    it is alone); if another room answers, a ``wake_yielded`` event, and the audio is dropped.
    Otherwise a turn opens (a ``wake`` event), and frames go to the endpointer
    until the command ends (``speech_end``). During the trailing silence, after
-   ``vad.early_match_s``, the audio so far is transcribed; a complete template match ends the
-   command there instead of after ``vad.silence_s``.
-3. The command is transcribed (``transcript``), with the home's device names as a hint.
+   ``vad.early_match_s``, a worker thread transcribes the audio so far while the loop goes on
+   reading frames; a complete template match ends the command there instead of after
+   ``vad.silence_s``, unless speech came back first.
+3. The command is transcribed (``transcript``), with the home's device names as a hint; when the
+   worker's attempt already covers every word of it, its transcript is used.
 4. The :class:`~assistant.turn.answer.Answerer` routes it, runs the skill, publishes the actions
    and only then speaks the reply.
 5. After a question ("Do you want me to unlock the front door?") the loop listens once more
@@ -33,12 +35,14 @@ import queue
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 
 from ..config import Config
+from ..errors import HearthError
 from ..events import (
     AssistantState,
     CommandEnded,
@@ -88,11 +92,11 @@ class Stages:
 
 
 @dataclass(frozen=True, slots=True)
-class _Early:
-    """A transcript and template match made during the trailing silence."""
+class _Guess:
+    """A transcript, and its template match if any, made during the trailing silence."""
 
     text: str
-    route: RouteResult
+    route: RouteResult | None
     started: float  # perf_counter when its transcription began
     stt_ms: float
     router_ms: float
@@ -104,7 +108,7 @@ class _Heard:
 
     audio: np.ndarray | None  # None: nothing was said (or the turn was cancelled)
     reason: EndReason
-    early: _Early | None
+    guess: _Guess | None  # a transcript of exactly these words, made while they ended
 
 
 class HearingLoop:
@@ -134,6 +138,8 @@ class HearingLoop:
         self.audio_taps: list[Callable[[str, np.ndarray], None]] = []  # (turn, command audio)
         # per frame: (wake word score, speech probability), None where not measured; keep cheap
         self.level_taps: list[Callable[[float | None, float | None], None]] = []
+        # speculative transcription during the trailing silence, so the frames keep flowing
+        self._speculator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-guess")
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -348,11 +354,15 @@ class HearingLoop:
                 self._tapped(frames) if self.level_taps else frames,
                 pre_roll,
                 early_match_s=early_match_s,
-                try_early=lambda command: self._try_early(record, command),
+                speculate=self._speculate,
+                complete=lambda guess: guess.route is not None,
                 cancelled=self.activity.cancelled,
+                wait=self._source is None or not self._source.live,
             )
+        ended_at = time.perf_counter()
         self._position_s += capture.consumed_s
-        silence_s = early_match_s if capture.early is not None else endpointer.trailing_silence_s
+        early = capture.early
+        silence_s = endpointer.trailing_silence_s
         record.meter.set("endpoint", 1000 * silence_s)
         reason = capture.reason
         audio = None
@@ -372,10 +382,27 @@ class HearingLoop:
                 endpoint_ms=1000 * silence_s,
             )
         )
-        early = capture.early if audio is not None else None
-        started = early.started if early is not None else time.perf_counter()
-        record.speech_end_at = started - silence_s
-        return _Heard(audio, reason, early)
+        if early is not None and (self._source is None or not self._source.live):
+            # read from a file: the audio's own clock, not how fast it was read
+            record.speech_end_at = early.started - early_match_s
+        else:
+            record.speech_end_at = ended_at - silence_s
+        guess = self._settled(capture.guess) if audio is not None else None
+        return _Heard(audio, reason, guess)
+
+    def _speculate(self, command: list[np.ndarray]) -> Future[_Guess]:
+        return self._speculator.submit(self._guess, np.concatenate(command))
+
+    @staticmethod
+    def _settled(guess: Future[_Guess] | None) -> _Guess | None:
+        """The attempt's result, waiting for it if it is still running; ``None`` if it failed
+        (the command is then transcribed again, and that error, if any, reported)."""
+        if guess is None:
+            return None
+        try:
+            return guess.result()
+        except HearthError:
+            return None
 
     def _tapped(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """The frames on to the endpointer; each one's speech probability to the level taps
@@ -388,10 +415,12 @@ class HearingLoop:
     def _transcribe_heard(
         self, record: TurnRecord, heard: _Heard
     ) -> tuple[str, RouteResult | None]:
-        """The command's words (from the early attempt if it matched) and its template match."""
-        if heard.early is not None:
-            text, route, stt_ms = heard.early.text, heard.early.route, heard.early.stt_ms
-            record.meter.set("router", heard.early.router_ms)
+        """The command's words (from the worker's attempt when it heard all of them) and the
+        template match that came with them, if any."""
+        if heard.guess is not None:
+            text, route, stt_ms = heard.guess.text, heard.guess.route, heard.guess.stt_ms
+            if route is not None:
+                record.meter.set("router", heard.guess.router_ms)
         else:
             assert heard.audio is not None
             with record.meter.stage("stt"):
@@ -401,17 +430,14 @@ class HearingLoop:
         self.answerer.bus.emit(Transcript(turn=record.turn, text=text, stt_ms=stt_ms))
         return text, route
 
-    def _try_early(self, record: TurnRecord, command: list[np.ndarray]) -> _Early | None:
-        """During the trailing silence: transcribe what was said so far; a template match
-        ends the command now."""
+    def _guess(self, audio: np.ndarray) -> _Guess:
+        """On the worker, during the trailing silence: what was said so far, and whether a
+        template matches it completely."""
         started = time.perf_counter()
-        with record.meter.stage("stt"):
-            text, stt_ms = self._transcribe(np.concatenate(command))
-        with record.meter.stage("router"):
-            route = self.answerer.match(text) if text else None
-        if route is None:
-            return None
-        return _Early(text, route, started, stt_ms, record.meter.last_ms("router"))
+        text, stt_ms = self._transcribe(audio)
+        matched = time.perf_counter()
+        route = self.answerer.match(text) if text else None
+        return _Guess(text, route, started, stt_ms, 1000 * (time.perf_counter() - matched))
 
     def _transcribe(self, audio: np.ndarray) -> tuple[str, float]:
         started = time.perf_counter()

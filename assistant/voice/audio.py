@@ -232,7 +232,7 @@ class ArraySource:
 class PcmStreamSource:
     """Raw 16 kHz mono signed 16-bit little-endian PCM from a byte stream, until EOF."""
 
-    live = False
+    live = True  # paced by its writer, as a microphone is (arecord ... | hearth run --input -)
     last_beat = 0.0
 
     def __init__(self, stream: BinaryIO) -> None:

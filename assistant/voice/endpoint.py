@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Protocol, TypeVar
 
@@ -133,12 +134,20 @@ class Endpointer:
 
 @dataclass(frozen=True, slots=True)
 class Capture(Generic[T]):
-    """A command's frames, why it ended, what an early attempt found, and the audio consumed."""
+    """A command's frames, why it ended, what the speculative transcription found, and the
+    audio consumed. ``guess`` is the attempt that ended the command early (``EARLY_MATCH``), or,
+    when the command ended otherwise, the last attempt made on exactly these words (no speech
+    came after it), whose transcript still holds; ``None`` when there is none."""
 
     frames: list[np.ndarray]
     reason: EndReason
-    early: T | None
+    guess: Future[T] | None
     consumed_s: float
+
+    @property
+    def early(self) -> T | None:
+        """The result that ended the command early, if it did."""
+        return self.guess.result() if self.reason is EndReason.EARLY_MATCH and self.guess else None
 
 
 def capture_command(
@@ -147,8 +156,10 @@ def capture_command(
     pre_roll: list[np.ndarray],
     *,
     early_match_s: float,
-    try_early: Callable[[list[np.ndarray]], T | None],
+    speculate: Callable[[list[np.ndarray]], Future[T]],
+    complete: Callable[[T], bool],
     cancelled: threading.Event,
+    wait: bool = False,
 ) -> Capture[T]:
     """Read frames until the endpointer closes the command.
 
@@ -156,9 +167,12 @@ def capture_command(
     breath). If the first silence comes within ``_TAIL_FRAMES`` of the wake-up, what came
     before it is the end of the wake phrase: the command starts at that silence instead.
 
-    During the trailing silence, after ``early_match_s``, ``try_early`` gets the audio so far
-    (once per pause); if it returns something, the command ends there (``EARLY_MATCH``) instead
-    of after ``silence_s``.
+    After ``early_match_s`` of trailing silence, ``speculate`` starts transcribing the audio so
+    far (once per pause) on a worker, while frames go on being read. If speech comes back first,
+    that attempt is dropped; if it finishes first and ``complete`` says its result is a whole
+    command, the command ends there (``EARLY_MATCH``) instead of after ``silence_s``. With
+    ``wait`` (audio that is not real time, a file), each attempt is waited for before the next
+    frame, so a file gives the same turns however fast it is read.
     """
     endpointer.start()
     for frame in pre_roll:
@@ -167,9 +181,10 @@ def capture_command(
     consumed_s = 0.0
     tried_early = settled = False
     tail_frames = 0
+    guess: Future[T] | None = None
     for frame in frames:
         if not len(frame):  # the microphone went away: what was heard so far is the command
-            return Capture(command, EndReason.END_OF_INPUT, None, consumed_s)
+            return Capture(command, EndReason.END_OF_INPUT, guess, consumed_s)
         consumed_s += _FRAME_S
         command.append(frame)
         reason = endpointer.feed(frame)
@@ -185,6 +200,7 @@ def capture_command(
                 settled = tail_frames > _TAIL_FRAMES
         if endpointer.in_speech:
             tried_early = False
+            guess = None  # more was said: that attempt heard only part of the command
         if (
             reason is None
             and early_match_s > 0
@@ -193,9 +209,15 @@ def capture_command(
             and endpointer.trailing_silence_s >= early_match_s - 1e-9
         ):
             tried_early = True
-            early = try_early(command)
-            if early is not None:
-                return Capture(command, EndReason.EARLY_MATCH, early, consumed_s)
+            guess = speculate(list(command))
+            if wait:
+                guess.exception()  # block until it is done
+        if reason is None and guess is not None and guess.done() and _completes(guess, complete):
+            return Capture(command, EndReason.EARLY_MATCH, guess, consumed_s)
         if reason is not None:
-            return Capture(command, reason, None, consumed_s)
-    return Capture(command, EndReason.END_OF_INPUT, None, consumed_s)
+            return Capture(command, reason, guess, consumed_s)
+    return Capture(command, EndReason.END_OF_INPUT, guess, consumed_s)
+
+
+def _completes(guess: Future[T], complete: Callable[[T], bool]) -> bool:
+    return guess.exception() is None and complete(guess.result())

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from assistant.tools.bench_speech import make_utterances, speech_end_sample
 
@@ -50,3 +51,25 @@ def test_realtime_bench_writes_its_json(tmp_path: Path) -> None:
         assert one["transcript"]
         assert one["to_first_audio_ms"] is not None  # every turn that woke says something
     assert report["conditions"]["cpu_hog"] == "none"
+
+
+@pytest.mark.soak
+def test_realtime_bench_runs_the_home_assistant_chain_beside_hearth(tmp_path: Path) -> None:
+    """With --ha: the Wyoming servers from their own virtual environment (set up on first use),
+    the same utterance through both chains, and a ratio."""
+    out = tmp_path / "realtime-ha.json"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    hearth = Path(sys.executable).with_name("hearth")
+    done = subprocess.run(
+        [str(hearth), "bench", "--realtime", "--ha", "--runs", "2", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    runs = report["peer"]["runs"]
+    assert [r["command"] for r in runs] == [u["command"] for u in report["utterances"]]
+    assert all(r["transcript"] and r["to_first_audio_ms"] is not None for r in runs)
+    assert set(report["ratio"]) == {"to_publish_median", "to_first_audio_median"}

@@ -108,3 +108,21 @@ def test_device_messages_and_events_are_given_to_the_utterance_whose_turn_woke_i
     assert round(second.to_first_audio_s or 0, 3) == 1.9
     nothing = _observe(2, spoken[0], 12.0, (160000, 240000), turns)
     assert nothing.end_reason == "no_wake" and nothing.to_first_audio_s is None
+
+
+def test_the_home_assistant_chain_understands_as_hassil_and_its_intents_do() -> None:
+    from assistant.tools.ha_chain import _Intents
+
+    intents = _Intents()
+    on = intents.recognise("Turn on the Porch Light.")
+    assert on is not None
+    assert on[0] == [("bench/porch_light/set", '{"state": "ON"}')]
+    assert on[1].startswith("Turned on")
+    dim = intents.recognise("Set the Reading Lamp to 30%.")
+    assert dim is not None and dim[0] == [
+        ("bench/reading_lamp/set", '{"state": "ON", "brightness": 76}')
+    ]
+    assert dim[1] == "Brightness set"
+    pump = intents.recognise("switch on the garden pump")
+    assert pump is not None and pump[0] == [("bench/garden_pump/set", "ON")]
+    assert intents.recognise("make it cosy in here") is None
