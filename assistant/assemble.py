@@ -97,14 +97,17 @@ class Hearth:
         sink: AudioSink | None = None,
         announce: Callable[[str], None] | None = None,
         area: str | None = None,
+        bus: EventBus | None = None,
     ) -> Answerer:
         """An answerer for one room: its own voice (``sink``: none for text only) and
-        conversation; ``area`` is the room's (default ``assistant.area``)."""
-        activity = activity or Activity(self.bus.emit)
-        voice = Voice(self.bus, activity, self.tts, sink)
+        conversation; ``area`` is the room's (default ``assistant.area``), ``bus`` its events'
+        (default the Hearth's)."""
+        bus = bus or self.bus
+        activity = activity or Activity(bus.emit)
+        voice = Voice(bus, activity, self.tts, sink)
         answerer = Answerer(
             config=self.config,
-            bus=self.bus,
+            bus=bus,
             router=self.router,
             skills=self.skills,
             home=self.home,
@@ -126,13 +129,17 @@ class Hearth:
         sink: AudioSink | None,
         announce: Callable[[str], None] | None = None,
         area: str | None = None,
+        *,
+        hearing: Hearing | None = None,
+        bus: EventBus | None = None,
     ) -> Stages:
         """What one room's hearing loop runs (``area``: the room's, default
-        ``assistant.area``)."""
+        ``assistant.area``; ``hearing``: its own listening stages, default the Hearth's)."""
         if self.wake is None or self.vad is None or self.stt is None:
             raise ConfigError("not_listening", "this Hearth was assembled without listening")
-        hearing = Hearing(self.wake, Endpointer(self.vad, self.config.vad), self.stt)
-        return Stages(self.config, hearing, self.answerer(activity, sink, announce, area))
+        hearing = hearing or Hearing(self.wake, Endpointer(self.vad, self.config.vad), self.stt)
+        answerer = self.answerer(activity, sink, announce, area, bus)
+        return Stages(self.config, hearing, answerer)
 
     def hearing_loop(
         self,
@@ -141,13 +148,18 @@ class Hearth:
         *,
         room: str = "",
         area: str | None = None,
+        own_hearing: bool = False,
+        bus: EventBus | None = None,
     ) -> HearingLoop:
         """A hearing loop for one audio source, speaking to ``sink``; ``arbiter`` decides
-        whether a wake word heard here is this room's to answer (default: always)."""
+        whether a wake word heard here is this room's to answer (default: always). A second
+        room (``own_hearing``) gets a wake word detector and an endpointer of its own, which
+        keep state between frames; speech-to-text, the router and the voice are shared."""
         seat = arbiter or AnswerAlways()
+        room_bus = bus or self.bus
 
         def emit(event: Event) -> None:
-            self.bus.emit(event)
+            room_bus.emit(event)
             seat.state(event)
 
         activity = Activity(emit)
@@ -157,9 +169,20 @@ class Hearth:
             if loop is not None:
                 loop.announce(text)
 
-        stages = self.stages(activity, sink, announce, area)
+        hearing = self._own_hearing() if own_hearing else None
+        stages = self.stages(activity, sink, announce, area, hearing=hearing, bus=room_bus)
         loop = HearingLoop(stages, activity, arbiter=seat, room=room)
         return loop
+
+    def _own_hearing(self) -> Hearing:
+        """A wake word detector and a voice detector of the configured models, loaded."""
+        wake = OpenWakeWordDetector(resolve_wake(self.config.wake.model))
+        vad = SileroVad(resolve_vad())
+        wake.load()
+        vad.load()
+        if self.stt is None:
+            raise ConfigError("not_listening", "this Hearth was assembled without listening")
+        return Hearing(wake, Endpointer(vad, self.config.vad), self.stt)
 
     def prepare(self) -> None:
         """Read the language model's tool prompt now, before the first command needs it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .dashboard import DashboardConfig
 from .entity import EntityConfig
 from .load import Config, data_dir, default_config_paths, load_config, parse_config
-from .rooms import RoomsConfig
+from .rooms import RoomsConfig, SatelliteConfig
 from .sections import (
     AssistantConfig,
     AudioConfig,
@@ -45,6 +45,7 @@ __all__ = [
     "ProfileConfig",
     "RoomsConfig",
     "RouterConfig",
+    "SatelliteConfig",
     "SttConfig",
     "TtsConfig",
     "VadConfig",

@@ -3,11 +3,35 @@ answers a wake word."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from .base import Section
+from .base import _NODE_ID_RE, Section
 
-__all__ = ["RoomsConfig"]
+__all__ = ["RoomsConfig", "SatelliteConfig"]
+
+
+class SatelliteConfig(Section):
+    """A Wyoming satellite (wyoming-satellite) that is a room of this Hearth: Hearth connects to
+    it, as Home Assistant does, hears its microphone and answers on its speaker."""
+
+    name: str = Field(min_length=1, max_length=64, description="The room's id: [a-z0-9_-].")
+    host: str = Field(min_length=1, description="The satellite's address.")
+    port: int = Field(10700, ge=1, le=65535, description="Its Wyoming port.")
+    area: str = Field("", description='The room it is in ("Hall"), for "turn on the lights".')
+    played_timeout_s: float = Field(
+        3.0,
+        gt=0.0,
+        le=60.0,
+        description="How long after the reply's own length to wait for the satellite to say "
+        "it was played, seconds.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_chars(cls, value: str) -> str:
+        if not _NODE_ID_RE.match(value):
+            raise ValueError("use only lower-case letters, digits, '_' and '-'")
+        return value
 
 
 class RoomsConfig(Section):
@@ -17,10 +41,11 @@ class RoomsConfig(Section):
 
     enabled: bool = Field(True, description="false: answer every wake word here, claim nothing.")
     window_s: float = Field(
-        0.15,
+        0.2,
         ge=0.02,
         le=0.2,
-        description="How long the first claim of a round waits for the others, seconds.",
+        description="How long a room that heard the wake word waits for the others' claims, "
+        "seconds.",
     )
     takeover_s: float = Field(
         0.4,
@@ -35,6 +60,9 @@ class RoomsConfig(Section):
         le=10.0,
         description="Wake words heard while another room speaks, and this long after, are "
         "ignored (they may come from its speaker), seconds.",
+    )
+    satellites: tuple[SatelliteConfig, ...] = Field(
+        (), description="[[rooms.satellites]]: Wyoming satellites, one room each."
     )
     max_skew_s: float = Field(
         0.5,

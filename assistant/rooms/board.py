@@ -191,7 +191,7 @@ class ClaimBoard:
             self._took(own)
             return Verdict(won=True, reason="alone", level_db=own.level_db)
         closed_s = self.config.window_s - _DELIVERY_S
-        deadline = max(own.ts + self.config.window_s, started + _DELIVERY_S)
+        deadline = started + self.config.window_s
         while True:
             others = [c for c in self._claims.values() if c.key != own.key]
             earlier = [c for c in others if own.ts - _LATE_S <= c.ts < own.ts - closed_s]
@@ -201,8 +201,7 @@ class ClaimBoard:
                 wait_ms = 1000 * (self._clock() - started)
                 return Verdict(False, "decided", _name(first), wait_ms, 1, own.level_db)
             start = min([c.ts for c in others if c.ts >= own.ts - closed_s] + [own.ts])
-            deadline = max(deadline, start + self.config.window_s)
-            members = self._members(start, closed_s)
+            members = [own, *(c for c in self._members(start, closed_s) if c.key != own.key)]
             left = deadline - self._clock()
             if self._everyone_in(members) or left <= 0:
                 return self._settle(own, members, started)

@@ -44,6 +44,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     from ..journal.recording import start_journal
     from ..mqtt.link import DISCOVERY_LIMIT_S, DISCOVERY_QUIET_S, MqttLink
     from ..rooms.board import ClaimBoard
+    from ..rooms.satellites import start_satellites
     from ..voice.supervise import HealthBoard
 
     signals = Signals()  # SIGTERM before the models are loaded: stop at once
@@ -63,6 +64,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     notifier = Notifier()
     watchdog: Watchdog | None = None
     recording: Any = None
+    satellites: list[Any] = []
     dashboard: Any = None
     try:
         hearth = assemble(config, bus=bus, publisher=link, listen=True, speak=True, home=home)
@@ -97,6 +99,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         health.on_change(lambda _health: status.refresh(notifier))
         notifier.ready(status.text())
         link.mark_ready()  # only now online: commands that came while starting are queued
+        satellites = start_satellites(hearth, board)  # rooms of their own, each connecting
         _prepare_behind(hearth)
         watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and loop.alive())
         watchdog.start()
@@ -109,6 +112,8 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         if watchdog is not None:
             watchdog.stop()
         notifier.stopping()
+        for satellite in satellites:
+            satellite.stop()
         if dashboard is not None:
             dashboard.stop()
         if sink is not None:

@@ -239,6 +239,7 @@ class HearingLoop:
                 pre_roll.clear()
                 self.hearing.wake.reset()
             if not len(frame):  # the microphone is away: nothing to hear, commands still run
+                self.heard.reset()  # when it is back, its frames map to new times
                 continue
             self._position_s += _FRAME_S
             self.heard.tick(self._position_s)
@@ -278,8 +279,8 @@ class HearingLoop:
         """The wake word fired: if this room answers it, listen for the command, answer it,
         then any follow-up; ``False`` when another room answers. The frames that come while the
         rooms decide wait in the source."""
-        heard_at = self.heard.at(self._position_s)
-        verdict = self.arbiter.decide(score, self.levels.over_floor_db(), heard_at)
+        level_db, ago_s = self.levels.peak()
+        verdict = self.arbiter.decide(score, level_db, self.heard.at(self._position_s - ago_s))
         if not verdict.won:
             self.answerer.bus.emit(
                 WakeYielded(

@@ -47,9 +47,17 @@ class LevelMeter:
 
     def over_floor_db(self) -> float:
         """Speech over noise, in dB, for the wake word just heard (0.0 before any audio)."""
+        return self.peak()[0]
+
+    def peak(self) -> tuple[float, float]:
+        """The wake word's loudest frame over the noise floor (dB), and how long ago it ended
+        (s): the same moment of sound in every room that heard it, however late each one's
+        detector fired."""
         if not self._levels:
-            return 0.0
+            return 0.0, 0.0
         levels = np.fromiter(self._levels, dtype=np.float32)
         floor = float(np.percentile(levels, _FLOOR_PERCENTILE))
-        speech = float(levels[-self._speech_frames :].max())
-        return max(0.0, speech - floor)
+        recent = levels[-self._speech_frames :]
+        loudest = int(recent.argmax())
+        ago_s = (len(recent) - 1 - loudest) * FRAME_MS / 1000
+        return max(0.0, float(recent[loudest]) - floor), ago_s
