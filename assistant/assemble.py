@@ -26,7 +26,7 @@ from .errors import ConfigError
 from .events import Event, EventBus, event_to_json
 from .files import private_folder
 from .home.actions import ActionPublisher
-from .home.entities import Entity
+from .home.entities import Entity, area_id
 from .home.home import Home, exposure_filter
 from .model_packages import model_cache
 from .models import resolve_llm, resolve_stt, resolve_tts, resolve_vad, resolve_wake
@@ -39,7 +39,8 @@ from .turn.profiles import Profiles
 from .turn.skills import SkillRegistry, load_skills
 from .turn.speech import Voice
 from .understanding.free_answer import FreeAnswerer
-from .understanding.language_model import LanguageModel
+from .understanding.language_model import LanguageModel, token_counter
+from .understanding.prompt_budget import PromptBudget
 from .understanding.router import Router
 from .understanding.templates import TemplateRouter
 from .understanding.tool_call import ToolCaller
@@ -271,6 +272,12 @@ def assemble(
         config=config.llm,
         tool_caller=ToolCaller(model, config.llm) if model is not None else None,
         answerer=FreeAnswerer(model, config.llm) if model is not None else None,
+        prompts=PromptBudget(
+            config.llm.prompt_tokens,
+            config.llm.n_ctx,
+            token_counter(model),
+            area_id(config.assistant.area),  # the room this node is in
+        ),
     )
     if reuse is None:
         home.subscribe(router.update_entities)

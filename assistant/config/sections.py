@@ -115,6 +115,13 @@ class LlmConfig(Section):
     n_threads: int = Field(2, ge=1, le=64, description="CPU threads for llama.cpp.")
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     max_tokens: int = Field(120, ge=8, le=4096, description="Longest free answer, tokens.")
+    prompt_tokens: int = Field(
+        1400,
+        ge=256,
+        le=131072,
+        description="Longest tool prompt, tokens (at most n_ctx - 512); a bigger home gets only "
+        "the devices relevant to each command.",
+    )
     timeout_s: float = Field(20.0, gt=0.0, le=600.0, description="Deadline for one answer.")
     thinking_cue_s: float = Field(
         3.0, ge=0.0, le=600.0, description='Say "still thinking" after this long; 0: never.'

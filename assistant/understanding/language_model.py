@@ -21,7 +21,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -32,7 +32,14 @@ from ..models import ModelFile
 
 _STOPPED: Final = "llama_decode returned 2"  # what llama-cpp-python raises for an aborted decode
 
-__all__ = ["PROMPT_CACHE_BYTES", "GenerationStats", "LanguageModel", "LlamaCppModel", "Message"]
+__all__ = [
+    "PROMPT_CACHE_BYTES",
+    "GenerationStats",
+    "LanguageModel",
+    "LlamaCppModel",
+    "Message",
+    "token_counter",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -140,6 +147,18 @@ class LanguageModel(Protocol):
         ...
 
 
+_CHARS_PER_TOKEN: Final = 3  # English names and short sentences, with BPE vocabularies
+
+
+def token_counter(model: object) -> Callable[[str], int]:
+    """The model's own token count (:meth:`LlamaCppModel.count_tokens`) where it has one, else
+    an estimate from the length of the text."""
+    counter = getattr(model, "count_tokens", None)
+    if callable(counter):
+        return counter
+    return lambda text: -(-len(text) // _CHARS_PER_TOKEN)
+
+
 class LlamaCppModel:
     """llama-cpp-python with a GGUF file; loaded and warmed once in :meth:`load`.
 
@@ -205,6 +224,12 @@ class LlamaCppModel:
 
         self._abort_callback = llama_cpp.ggml_abort_callback(should_stop)
         llama_cpp.llama_set_abort_callback(self._llama.ctx, self._abort_callback, None)
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens ``text`` is for this model (its own tokenizer; no context needed)."""
+        if self._llama is None:
+            return -(-len(text) // _CHARS_PER_TOKEN)
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def cancel(self) -> None:
         """Stop the running call (within one graph node); the next call runs normally."""

@@ -25,6 +25,7 @@ from ..errors import RouterError
 from ..events import EventBus, ModelConsulted
 from ..home.entities import EntityRegistry
 from ..home.home import Home
+from ..skill import Tool
 from ..turn.profiles import Profiles
 from ..turn.record import TurnRecord
 from ..turn.skills import SkillRegistry
@@ -32,6 +33,7 @@ from .free_answer import FreeAnswerer
 from .grounding import grounded
 from .language_model import Exchange
 from .patience import TimedOut, call_within, stream_within
+from .prompt_budget import PromptBudget
 from .templates import RouteResult, TemplateRouter
 from .tool_call import ToolCaller
 from .tool_catalog import ToolCatalog
@@ -55,6 +57,7 @@ class Router:
         config: LlmConfig,
         tool_caller: ToolCaller | None = None,
         answerer: FreeAnswerer | None = None,
+        prompts: PromptBudget | None = None,
     ) -> None:
         self.templates = templates
         self.skills = skills
@@ -64,7 +67,8 @@ class Router:
         self.config = config
         self.tool_caller = tool_caller
         self.answerer = answerer
-        self._catalog: tuple[tuple[int, str], ToolCatalog] | None = None
+        self.prompts = prompts
+        self._catalog: tuple[tuple[int, str], list[Tool], ToolCatalog] | None = None
 
     @property
     def thinks(self) -> bool:
@@ -79,7 +83,16 @@ class Router:
 
     def match(self, text: str, area: str = "", area_name: str = "") -> RouteResult | None:
         """The sentence templates; ``area`` (an area id) is the room that heard the command."""
-        return self.templates.route(text, area, area_name)
+        route = self.templates.route(text, area, area_name)
+        if route is not None:
+            self._used(route)
+        return route
+
+    def _used(self, route: RouteResult) -> None:
+        """Remember the devices a command named, for the next prompts."""
+        if self.prompts is not None:
+            named = [v for k, v in route.slots.items() if k == "name" and isinstance(v, str)]
+            self.prompts.used(named)
 
     def repair(self, text: str, area: str = "", area_name: str = "") -> RouteResult | None:
         """A confident repair of a near-miss of the templates, or ``None``."""
@@ -117,7 +130,7 @@ class Router:
         caller = self.tool_caller
         if caller is None:
             return None
-        catalog = self.catalog()
+        catalog = self.catalog(text)
         with record.meter.stage("llm"):
             try:
                 route = call_within(
@@ -150,9 +163,18 @@ class Router:
         self._consulted(
             record, caller.last_exchange, {"intent": route.intent, "slots": route.slots}
         )
+        self._used(route)
         return route
 
-    def catalog(self) -> ToolCatalog:
+    def catalog(self, text: str = "") -> ToolCatalog:
+        """The catalogue for one command: the whole home's when it fits the prompt budget, else
+        the devices relevant to ``text`` (:mod:`assistant.understanding.prompt_budget`)."""
+        whole = self.whole_catalog()
+        if self.prompts is None or self._catalog is None:
+            return whole
+        return self.prompts.choose(whole, self._catalog[1], text)
+
+    def whole_catalog(self) -> ToolCatalog:
         """The tools of the skills the profile allows and the devices it exposes; rebuilt only
         when either changes, so the model's cached prompt stays valid."""
         registry = self.home.registry()
@@ -164,8 +186,9 @@ class Router:
                 if self.profiles.allows_skill(skill.name)
                 for tool in getattr(skill, "tools", ())
             ]
-            self._catalog = (key, ToolCatalog.build(tools, self.profiles.entities(registry)))
-        return self._catalog[1]
+            whole = ToolCatalog.build(tools, self.profiles.entities(registry))
+            self._catalog = (key, tools, whole)
+        return self._catalog[2]
 
     def prepare(self) -> None:
         """Read the tool prompt into the model's cache now, so the first command the templates

@@ -136,13 +136,20 @@ class ToolCatalog:
     devices: tuple[Entity, ...]  # the entities some tool can name, for the prompt
     areas: Mapping[str, str]  # area id → the name people say
     _schema: dict[str, Any]
+    _tools_text: str
     _prompt: str
 
     @classmethod
-    def build(cls, tools: Iterable[Tool], entities: EntityRegistry) -> ToolCatalog:
+    def build(
+        cls, tools: Iterable[Tool], entities: EntityRegistry, tools_text: str | None = None
+    ) -> ToolCatalog:
         """Resolve ``{"$entity": [domains]}`` slots to the names and aliases of the entities in
         those domains, and ``{"$area": true}`` to the known areas. A tool whose required device or
-        area slot has nothing to name is left out; a bad declaration is a :class:`ConfigError`."""
+        area slot has nothing to name is left out; a bad declaration is a :class:`ConfigError`.
+
+        ``tools_text`` (another catalogue's :meth:`tools_text`) replaces the tool list in the
+        prompt: a catalogue of the few devices relevant to one command then shares the prompt's
+        beginning with the whole home's, and the model's cache of it."""
         areas = dict(sorted(entities.areas().items(), key=lambda item: item[1].casefold()))
         variants: list[ToolVariant] = []
         named: dict[str, Entity] = {}
@@ -162,7 +169,9 @@ class ToolCatalog:
             ]
         }
         devices = tuple(named.values())
-        return cls(tuple(variants), devices, areas, schema, _render(variants, devices, areas))
+        shown = _render_tools(variants) if tools_text is None else tools_text
+        prompt = f"{shown}\n{_render_devices(devices, areas)}"
+        return cls(tuple(variants), devices, areas, schema, shown, prompt)
 
     def spoken_names(self, target: str) -> tuple[str, ...]:
         """What people call an entity (its name, aliases and area) or an area (its name), by
@@ -180,6 +189,10 @@ class ToolCatalog:
         """The JSON schema of a valid answer: one object per tool variant and ``none``. The same
         object on every call: don't change it."""
         return self._schema
+
+    def tools_text(self) -> str:
+        """The tool list at the start of the prompt."""
+        return self._tools_text
 
     def prompt(self) -> str:
         """The tool list and the device list, for the system prompt (stable text, so that the
@@ -259,12 +272,14 @@ def _slot(
     return SlotSpec(name, schema, None, what)
 
 
-def _render(
-    variants: list[ToolVariant], devices: tuple[Entity, ...], areas: Mapping[str, str]
-) -> str:
+def _render_tools(variants: list[ToolVariant]) -> str:
     lines = ["Tools:", *(v.line() for v in variants)]
     lines.append(f'- Nothing above fits, or an unknown device: {{"intent": "{NONE_INTENT}"}}')
-    lines.append("Devices:")
+    return "\n".join(lines)
+
+
+def _render_devices(devices: tuple[Entity, ...], areas: Mapping[str, str]) -> str:
+    lines = ["Devices:"]
     for entity in devices:
         names = ", ".join(dict.fromkeys((entity.name, *entity.aliases)))
         where = f", {entity.area_name}" if entity.area_name else ""
