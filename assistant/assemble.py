@@ -257,7 +257,11 @@ def assemble(
         if model is None:
             from .understanding.language_model import LlamaCppModel
 
-            model = LlamaCppModel(resolve_llm(config.llm.model, model_cache()), config.llm)
+            model = LlamaCppModel(
+                resolve_llm(config.llm.model, model_cache()),
+                config.llm,
+                state_dir=model_cache() / "prompts",
+            )
             loaders.append(("llm", model.load))
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hearth-load") as pool:

@@ -142,6 +142,13 @@ class LanguageModel(Protocol):
         ``deadline_s`` seconds after the call."""
         ...
 
+    def prepare(
+        self, messages: Sequence[Message], schema: Mapping[str, Any], deadline_s: float
+    ) -> bool:
+        """Read ``messages`` (a prompt later calls start with) into the model's cache now;
+        ``True`` when a state saved earlier made that instant."""
+        ...
+
     def cancel(self) -> None:
         """Stop the running call soon; it raises or ends, and the next call runs normally."""
         ...
@@ -172,10 +179,15 @@ class LlamaCppModel:
     """
 
     def __init__(
-        self, model: ModelFile, config: LlmConfig, prompt_cache_bytes: int = PROMPT_CACHE_BYTES
+        self,
+        model: ModelFile,
+        config: LlmConfig,
+        prompt_cache_bytes: int = PROMPT_CACHE_BYTES,
+        state_dir: Path | None = None,
     ) -> None:
         self._files = model
         self._config = config
+        self._state_dir = state_dir  # where prompt states are kept on disk, if anywhere
         self._cache_bytes = prompt_cache_bytes
         self._llama: Any = None
         self._lock = threading.Lock()
@@ -267,6 +279,33 @@ class LlamaCppModel:
                 "(llm.timeout_s)",
             )
         return "".join(pieces)
+
+    def prepare(
+        self, messages: Sequence[Message], schema: Mapping[str, Any], deadline_s: float
+    ) -> bool:
+        """Read ``messages`` into the cache: from the state kept on disk for this model and
+        prompt (:mod:`assistant.understanding.prompt_state`), else by evaluating them, and then
+        keep that state for the next start. ``True`` when it was read from disk."""
+        from .prompt_state import restore_state, save_state, state_path
+
+        if self._llama is None:
+            raise RouterError("llm_not_loaded", "the language model is not loaded (call load())")
+        path = None
+        if self._state_dir is not None:
+            settings = {
+                "n_ctx": self._config.n_ctx,
+                "n_batch": _BATCH_TOKENS,
+                "chat_format": self._config.chat_format,
+            }
+            path = state_path(self._state_dir, self._files.paths[0], settings, messages, schema)
+            with self._lock:
+                if restore_state(self._llama, path):
+                    return True
+        self.complete_json(messages, schema, 1, deadline_s)
+        if path is not None:
+            with self._lock:
+                save_state(self._llama, path)
+        return False
 
     def stream(
         self, messages: Sequence[Message], max_tokens: int, deadline_s: float

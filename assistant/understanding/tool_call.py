@@ -33,6 +33,9 @@ TOOL_PROMPT: Final = (
 )
 _CALL_TOKENS: Final = 96  # a tool call is 20-40 tokens; a grammar leaves little room to ramble
 _RETRIES: Final = 2  # invalid calls fed back to the model before layer 2 gives up
+# reading the tool prompt is paid once (then kept on disk), not within a turn's deadline; a
+# busy machine may take minutes
+_PREPARE_S: Final = 300.0
 _HISTORY: Final = 4  # earlier messages shown to layer 2 (two exchanges)
 _FILLER: Final = frozenset({"the", "and", "all", "please", "turn", "set", "switch", "off"})
 
@@ -94,6 +97,7 @@ class ToolCaller:
         self._model = model
         self._config = config
         self._tool_prompt: tuple[ToolCatalog, str] | None = None
+        self._prepared = ""  # the tool prompt last read into the model's cache
         self.last_exchange: Exchange | None = None  # the latest decide()
 
     @property
@@ -115,9 +119,13 @@ class ToolCaller:
             {"role": "user", "content": "hello"},
         ]
         try:
-            self._model.complete_json(messages, catalog.schema(), 1, self._config.timeout_s)
+            deadline_s = max(self._config.timeout_s, _PREPARE_S)
+            restored = self._model.prepare(messages, catalog.schema(), deadline_s)
         except RouterError as err:
             _LOGGER.warning("could not prepare the tool prompt: %s", err)
+            return
+        self._prepared = messages[0]["content"]
+        _LOGGER.info("tool prompt %s", "restored from disk" if restored else "read")
 
     def decide(
         self,
@@ -130,6 +138,8 @@ class ToolCaller:
         fits, when three tries gave no valid call, or when ``deadline_s`` seconds
         (default ``llm.timeout_s``) pass. A failing model raises :class:`RouterError`."""
         until = time.monotonic() + (self._config.timeout_s if deadline_s is None else deadline_s)
+        if self._prepared != self.system_prompt(catalog):  # e.g. hearth ask: a saved state
+            self.prepare(catalog)
         recent = list(history)[-_HISTORY:]
         said = [text, *(m.get("content", "") for m in recent)]
         messages: list[Message] = [

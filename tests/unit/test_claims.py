@@ -58,6 +58,11 @@ class Streaming:
     ) -> Iterator[str]:
         return iter(self.pieces)
 
+    def prepare(
+        self, messages: Sequence[Mapping[str, str]], schema: Mapping[str, Any], deadline_s: float
+    ) -> bool:
+        return False
+
     def cancel(self) -> None:
         return None
 

@@ -330,6 +330,11 @@ class ScriptedModel:
         self.requests.append(list(messages))
         return iter(self.pieces)
 
+    def prepare(
+        self, messages: Sequence[Mapping[str, str]], schema: Mapping[str, Any], deadline_s: float
+    ) -> bool:
+        return False
+
 
 def router(*answers: str, pieces: Sequence[str] = ()) -> tuple[ModelLayers, ScriptedModel]:
     model = ScriptedModel(answers, pieces)
