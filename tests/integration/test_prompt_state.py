@@ -43,7 +43,7 @@ def test_the_prompt_is_read_once_and_then_restored(tmp_path: Path) -> None:
     second, again = fresh(tmp_path)
     messages = [{"role": "system", "content": again.system_prompt(CATALOG)}]
     messages.append({"role": "user", "content": "hello"})
-    assert second.prepare(messages, CATALOG.schema(), 30.0)  # from disk
+    assert second.prepare(messages, CATALOG.schema(), 300.0)  # from disk
     restored_s = prepare_s(again)
     assert restored_s < read_s  # timings themselves are in hearth bench
     # the restored state answers as the freshly read one did
@@ -62,7 +62,7 @@ def test_a_damaged_state_is_read_again(tmp_path: Path) -> None:
     second, again = fresh(tmp_path)
     messages = [{"role": "system", "content": again.system_prompt(CATALOG)}]
     messages.append({"role": "user", "content": "hello"})
-    assert not second.prepare(messages, CATALOG.schema(), 30.0)  # read again, kept anew
+    assert not second.prepare(messages, CATALOG.schema(), 300.0)  # read again, kept anew
     assert kept.stat().st_size > 1000
     call = again.decide("what time is it", CATALOG, [])
     assert call is not None and call.intent == "HassGetCurrentTime"
