@@ -49,6 +49,7 @@ from .voice.endpoint import Endpointer, SileroVad, VoiceDetector
 from .voice.stt import SpeechToText, WhisperSpeechToText
 from .voice.tts import PiperTextToSpeech, TextToSpeech
 from .voice.wake import OpenWakeWordDetector, WakeDetector
+from .voice.wyoming_speech import WyomingSpeechToText, WyomingTextToSpeech
 
 __all__ = ["Given", "Hearth", "assemble", "log_events", "make_home"]
 
@@ -242,6 +243,12 @@ def assemble(
             stt = WhisperSpeechToText(
                 resolve_stt(config.stt.model), config.stt, config.assistant.language
             )
+            if config.stt.uri:  # a server first, the local model as its fallback
+                remote_stt = WyomingSpeechToText(
+                    config.stt.uri, config.stt.server_timeout_s, stt, config.assistant.language
+                )
+                remote_stt.server.emit = bus.emit
+                stt = remote_stt
             loaders.append(("stt", stt.load))
     if speak:
         tts = given.tts or kept.tts
@@ -249,6 +256,10 @@ def assemble(
             loaders.append(("tts", given.tts.load))
         if tts is None:
             tts = PiperTextToSpeech(resolve_tts(config.tts.voice), config.tts)
+            if config.tts.uri:
+                remote_tts = WyomingTextToSpeech(config.tts.uri, config.tts.server_timeout_s, tts)
+                remote_tts.server.emit = bus.emit
+                tts = remote_tts
             loaders.append(("tts", tts.load))
     if config.llm.enabled:
         model = given.model or kept.model

@@ -33,6 +33,19 @@ __all__ = [
 ]
 
 
+_WYOMING_URI = re.compile(r"^tcp://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
+
+
+def _wyoming_uri(value: str) -> str:
+    """Empty, or ``tcp://host:port`` with a port from 1 to 65535."""
+    if not value:
+        return value
+    match = _WYOMING_URI.match(value)
+    if match is None or not 1 <= int(match.group(2)) <= 65535:
+        raise ValueError('write it as "tcp://host:port", e.g. "tcp://192.168.1.20:10300"')
+    return value
+
+
 class AssistantConfig(Section):
     name: str = Field("Hearth", description="What the assistant calls itself.")
     language: str = Field("en", description="Language of templates, recognition and voice.")
@@ -93,6 +106,23 @@ class SttConfig(Section):
     compute_type: str = Field("int8", description="CTranslate2 compute type.")
     threads: int = Field(2, ge=1, le=64, description="CPU threads for CTranslate2.")
     beam_size: int = Field(1, ge=1, le=10)
+    uri: str = Field(
+        "",
+        description='"tcp://host:10300": a Wyoming speech-to-text server (wyoming-faster-whisper) '
+        "instead of the local model, which stays loaded as the fallback; empty: local only.",
+    )
+    server_timeout_s: float = Field(
+        3.0,
+        gt=0.0,
+        le=60.0,
+        description="The server's deadline for a transcript once the command has been sent; "
+        "past it the local model transcribes, seconds.",
+    )
+
+    @field_validator("uri")
+    @classmethod
+    def _stt_uri(cls, value: str) -> str:
+        return _wyoming_uri(value)
 
 
 class ExposeConfig(Section):
@@ -199,6 +229,23 @@ class TtsConfig(Section):
     noise_w_scale: float | None = Field(None, ge=0.0, le=2.0, description="Timing noise.")
     threads: int = Field(1, ge=1, le=64, description="onnxruntime threads for Piper.")
     cache_replies: int = Field(64, ge=0, le=10000, description="Synthesised replies kept.")
+    uri: str = Field(
+        "",
+        description='"tcp://host:10200": a Wyoming text-to-speech server (wyoming-piper) instead '
+        "of the local voice, which stays loaded as the fallback; empty: local only.",
+    )
+    server_timeout_s: float = Field(
+        3.0,
+        gt=0.0,
+        le=60.0,
+        description="The server's deadline for a sentence's audio; past it the local voice "
+        "speaks it, seconds.",
+    )
+
+    @field_validator("uri")
+    @classmethod
+    def _tts_uri(cls, value: str) -> str:
+        return _wyoming_uri(value)
 
 
 class MqttConfig(Section):

@@ -189,7 +189,22 @@ def enforce(config: Config, resolve: Resolver = _resolve) -> None:
             "the broker is meant to be outside your home network",
         )
     _LOGGER.debug("broker allowed: %s", check.reason)
-    guard_connections(Rules.parse(config.privacy.allowed_hosts), resolve)
+    rules = Rules.parse(config.privacy.allowed_hosts)
+    for key, uri in (("stt.uri", config.stt.uri), ("tts.uri", config.tts.uri)):
+        if not uri:
+            continue
+        from ..voice.wyoming_speech import parse_uri
+
+        host, port = parse_uri(uri)
+        server = check_host(host, port, rules, resolve)
+        if not server.allowed:
+            raise ConfigError(
+                "server_not_allowed",
+                f"{key}: {server.reason}, so Hearth refuses to send it audio or text; add the "
+                "host or its network to [privacy] allowed_hosts, or set [privacy] allow_remote "
+                "= true if the server is meant to be outside your home network",
+            )
+    guard_connections(rules, resolve)
 
 
 _GUARDED: list[Rules] = []  # audit hooks cannot be removed: install one, update its rules
