@@ -190,6 +190,15 @@ class Hearth:
         """Read the language model's tool prompt now, before the first command needs it."""
         self.router.prepare()
 
+    def keep_replies(self) -> int:
+        """Synthesise the fixed replies to switching each exposed device on and off, so that
+        their audio is ready the moment the action is published; returns how many were made."""
+        from skills.home_control import likely_replies
+
+        if self.tts is None:
+            return 0
+        return self.tts.keep(likely_replies(self.home.registry()))
+
 
 def assemble(
     config: Config,

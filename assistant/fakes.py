@@ -111,6 +111,9 @@ class SilentTts:
     def load(self) -> None:
         return None
 
+    def keep(self, texts: list[str]) -> int:
+        return 0
+
     def sentences(self, text: str) -> Iterator[np.ndarray]:
         for sentence in (s.strip() for s in text.replace("!", ".").split(".")):
             if sentence:

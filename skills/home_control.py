@@ -3,7 +3,8 @@ covers, locks, thermostats and scenes."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Final
 
 from assistant.skill import (
     AREA,
@@ -255,3 +256,16 @@ def _set_color(name: str, entities: list[Entity]) -> tuple[tuple[Action, ...], s
 
 
 SKILLS = (HomeControlSkill(),)
+
+
+_SWITCHED: Final = frozenset({"light", "switch", "fan"})  # the devices people switch most
+
+
+def likely_replies(entities: Iterable[Entity]) -> list[str]:
+    """The fixed replies to switching each light, switch or fan on and off, word for word as
+    this skill gives them, so the voice can have them ready before they are needed."""
+    replies = []
+    for entity in entities:
+        if entity.domain in _SWITCHED:
+            replies += [f"Turned on {_describe([entity])}.", f"Turned off {_describe([entity])}."]
+    return replies

@@ -126,9 +126,10 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
 
 
 def _prepare_behind(hearth: Hearth) -> None:
-    """Read the language model's tool prompt in a thread of its own, at the lowest CPU priority,
-    once Hearth is listening: a command the templates understand never waits for it, and one
-    that needs the model waits on the model's lock for the rest of it."""
+    """Read the language model's tool prompt, then synthesise the fixed replies, in a thread of
+    its own at the lowest CPU priority, once Hearth is listening: a command the templates
+    understand never waits for it, and one that needs the model waits on the model's lock for
+    the rest of it."""
 
     def prepare() -> None:
         with contextlib.suppress(OSError):  # lower only this thread (Linux: a thread is a task)
@@ -136,6 +137,15 @@ def _prepare_behind(hearth: Hearth) -> None:
         started = time.perf_counter()
         hearth.prepare()
         _LOGGER.info("tool prompt read in %.1f s", time.perf_counter() - started)
+        started = time.perf_counter()
+        try:
+            made = hearth.keep_replies()
+        except HearthError as err:  # the voice failed: the replies are synthesised when given
+            _LOGGER.warning("could not synthesise the fixed replies ahead: %s", err.message)
+            return
+        _LOGGER.info(
+            "%d fixed replies synthesised ahead in %.1f s", made, time.perf_counter() - started
+        )
 
     threading.Thread(target=prepare, name="hearth-prepare", daemon=True).start()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -25,6 +26,11 @@ class TextToSpeech(Protocol):
         """int16 mono audio at :attr:`sample_rate_hz`, one array per sentence, as synthesised."""
         ...
 
+    def keep(self, texts: list[str]) -> int:
+        """Synthesise replies that are likely to come, ahead of time, where the voice keeps
+        replies; returns how many were made."""
+        ...
+
 
 class PiperTextToSpeech:
     """A Piper voice on onnxruntime with an explicit thread count.
@@ -39,6 +45,7 @@ class PiperTextToSpeech:
         self._voice: Any = None
         self._synthesis: Any = None
         self._cache: OrderedDict[str, list[np.ndarray]] = OrderedDict()
+        self._cache_lock = threading.Lock()  # replies are kept ahead from another thread
         self.sample_rate_hz = 22050
 
     def load(self) -> None:
@@ -79,16 +86,39 @@ class PiperTextToSpeech:
             raise TtsError("tts_failed", f"speech synthesis failed: {str(err)[:200]}") from None
 
     def sentences(self, text: str) -> Iterator[np.ndarray]:
-        cached = self._cache.get(text)
+        with self._cache_lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
         if cached is not None:
-            self._cache.move_to_end(text)
             yield from cached
             return
         produced = []
         for audio in self._synthesise(text):
             produced.append(audio)
             yield audio
-        if self._config.cache_replies:
-            self._cache[text] = produced
+        self._store(text, produced)
+
+    def keep(self, texts: list[str]) -> int:
+        """Synthesise ``texts`` into the reply cache (at most half of ``cache_replies``, so the
+        replies actually given keep their room), skipping those already there."""
+        made = 0
+        for text in texts[: self._config.cache_replies // 2]:
+            with self._cache_lock:
+                if text in self._cache:
+                    continue
+            self._store(text, list(self._synthesise(text)), fresh=False)
+            made += 1
+        return made
+
+    def _store(self, text: str, audio: list[np.ndarray], fresh: bool = True) -> None:
+        """Keep ``audio`` for ``text``; a reply kept ahead goes in as the oldest, so a reply
+        actually given is never pushed out by one that might come."""
+        if not self._config.cache_replies:
+            return
+        with self._cache_lock:
+            self._cache[text] = audio
+            if not fresh:
+                self._cache.move_to_end(text, last=False)
             while len(self._cache) > self._config.cache_replies:
                 self._cache.popitem(last=False)

@@ -1,5 +1,6 @@
 """`hearth run` with the language model on is ready, and hears a command, before the model's
-tool prompt has been read: the prompt is read behind the first turn, never in front of it."""
+tool prompt has been read: the prompt is read behind the first turn, never in front of it, and
+so are the fixed replies synthesised ahead."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ def test_ready_comes_before_the_tool_prompt_and_a_command_is_acted_on(
         daemon.say(utterance(0.3, "Hey Jarvis.", 0.3, "Turn on the kitchen light.", 1.5))
         prompt = daemon.wait_line("tool prompt read in", timeout_s=180)
         assert ready < prompt
+        # then the fixed replies for two lights and a switch (on and off) are made ahead
+        kept = daemon.wait_line("fixed replies synthesised ahead", timeout_s=120)
+        made = int(daemon.lines[kept].split("daemon: ")[1].split()[0])
+        assert prompt < kept and made in (5, 6)  # 5 when the turn's own reply was given first
         assert recorder.wait_for("zigbee2mqtt/kitchen_light/set", timeout_s=60)
         assert daemon.stop() == 0
     finally:

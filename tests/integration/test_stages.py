@@ -120,6 +120,26 @@ def test_noise_gives_a_short_transcript_not_a_loop(stt: WhisperSpeechToText) -> 
     assert len(text.split()) <= token_cap(2.0), text
 
 
+def test_replies_kept_ahead_are_ready_and_never_push_out_a_reply_given() -> None:
+    tts = PiperTextToSpeech(resolve_tts("en_US-joe-medium"), TtsConfig(cache_replies=4))  # type: ignore[call-arg]
+    tts.load()
+    given = list(tts.sentences("It is ten past nine."))  # a reply actually given, kept
+    likely = [f"Turned on the Light {n}." for n in range(5)]
+    assert tts.keep(likely) == 2  # half the cache at most
+    assert tts.keep(likely) == 0  # already there
+    for n in range(3):  # new replies push out the ones kept ahead first
+        list(tts.sentences(f"Set the Lamp to {n} percent."))
+    again = list(tts.sentences("It is ten past nine."))
+    assert all(a is b for a, b in zip(again, given, strict=True))  # still from the cache
+
+    fresh = PiperTextToSpeech(resolve_tts("en_US-joe-medium"), TtsConfig(cache_replies=4))  # type: ignore[call-arg]
+    fresh.load()
+    assert fresh.keep(["Turned on the Porch Light."]) == 1
+    first = list(fresh.sentences("Turned on the Porch Light."))
+    second = list(fresh.sentences("Turned on the Porch Light."))
+    assert first and all(a is b for a, b in zip(first, second, strict=True))
+
+
 def test_token_cap_grows_with_the_audio() -> None:
     assert token_cap(0.0) < token_cap(1.0) < token_cap(2.0) < token_cap(15.0) <= 448 - 224
 

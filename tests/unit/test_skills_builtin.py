@@ -513,3 +513,17 @@ def test_no_slot_values_make_a_skill_raise(
     context = make_context(tmp_path, settings={"entity": slots.get("name")})
     result = skill.run(SkillCall(intent, slots, ""), context)
     assert isinstance(result, SkillResult) and isinstance(result.speech, str) and result.speech
+
+
+def test_the_replies_kept_ahead_are_the_ones_home_control_gives(
+    router: TemplateRouter, tmp_path: Path
+) -> None:
+    from skills.home_control import SKILLS as HOME_CONTROL
+    from skills.home_control import likely_replies
+
+    registry = EntityRegistry(WEATHER_ENTITIES)
+    context = make_context(tmp_path, entities=registry)
+    kept = likely_replies(registry)
+    assert kept == ["Turned on the Kitchen Light.", "Turned off the Kitchen Light."]  # no sensors
+    for text in ("turn on the kitchen light", "turn off the kitchen light"):
+        assert ask(router, HOME_CONTROL[0], text, context).speech in kept
