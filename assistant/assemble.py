@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -190,14 +191,15 @@ class Hearth:
         """Read the language model's tool prompt now, before the first command needs it."""
         self.router.prepare()
 
-    def keep_replies(self) -> int:
+    def keep_replies(self, stop: threading.Event | None = None) -> int:
         """Synthesise the fixed replies to switching each exposed device on and off, so that
-        their audio is ready the moment the action is published; returns how many were made."""
+        their audio is ready the moment the action is published, until ``stop`` is set;
+        returns how many were made."""
         from skills.home_control import likely_replies
 
         if self.tts is None:
             return 0
-        return self.tts.keep(likely_replies(self.home.registry()))
+        return self.tts.keep(likely_replies(self.home.registry()), stop)
 
 
 def assemble(

@@ -9,6 +9,7 @@ adapters are tested with the real models beside these.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Final
 
@@ -111,7 +112,7 @@ class SilentTts:
     def load(self) -> None:
         return None
 
-    def keep(self, texts: list[str]) -> int:
+    def keep(self, texts: list[str], stop: threading.Event | None = None) -> int:
         return 0
 
     def sentences(self, text: str) -> Iterator[np.ndarray]:

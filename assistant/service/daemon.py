@@ -32,6 +32,7 @@ __all__ = ["serve"]
 
 _LOGGER = logging.getLogger(__name__)
 _PREPARE_NICE = 19  # the tool prompt is read only when the CPU has nothing better to do
+_BEHIND_JOIN_S = 10.0  # one reply's synthesis, or the rest of the tool prompt, at most
 
 
 def serve(config_path: str | None, input_path: str | None, output_path: str | None) -> int:
@@ -63,6 +64,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     sink: Any = None
     notifier = Notifier()
     watchdog: Watchdog | None = None
+    behind: _Behind | None = None
     recording: Any = None
     satellites: list[Any] = []
     dashboard: Any = None
@@ -100,7 +102,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         notifier.ready(status.text())
         link.mark_ready()  # only now online: commands that came while starting are queued
         satellites = start_satellites(hearth, board)  # rooms of their own, each connecting
-        _prepare_behind(hearth)
+        behind = _Behind(hearth)
         watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and loop.alive())
         watchdog.start()
         turns = loop.run(source)
@@ -111,6 +113,8 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         signals.restore()
         if watchdog is not None:
             watchdog.stop()
+        if behind is not None:
+            behind.stop()
         notifier.stopping()
         for satellite in satellites:
             satellite.stop()
@@ -125,29 +129,36 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     return 0
 
 
-def _prepare_behind(hearth: Hearth) -> None:
-    """Read the language model's tool prompt, then synthesise the fixed replies, in a thread of
-    its own at the lowest CPU priority, once Hearth is listening: a command the templates
-    understand never waits for it, and one that needs the model waits on the model's lock for
-    the rest of it."""
+class _Behind:
+    """Start-up work done once Hearth listens: the language model's tool prompt, then the fixed
+    replies, in a thread of its own at the lowest CPU priority. A command the templates
+    understand never waits for it; one that needs the model waits on the model's lock for the
+    rest of it. :meth:`stop` ends it between two replies, before the process exits."""
 
-    def prepare() -> None:
+    def __init__(self, hearth: Hearth) -> None:
+        self._hearth = hearth
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hearth-behind", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
         with contextlib.suppress(OSError):  # lower only this thread (Linux: a thread is a task)
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _PREPARE_NICE)
         started = time.perf_counter()
-        hearth.prepare()
+        self._hearth.prepare()
         _LOGGER.info("tool prompt read in %.1f s", time.perf_counter() - started)
         started = time.perf_counter()
         try:
-            made = hearth.keep_replies()
+            made = self._hearth.keep_replies(self._stop)
         except HearthError as err:  # the voice failed: the replies are synthesised when given
             _LOGGER.warning("could not synthesise the fixed replies ahead: %s", err.message)
             return
-        _LOGGER.info(
-            "%d fixed replies synthesised ahead in %.1f s", made, time.perf_counter() - started
-        )
+        took_s = time.perf_counter() - started
+        _LOGGER.info("%d fixed replies synthesised ahead in %.1f s", made, took_s)
 
-    threading.Thread(target=prepare, name="hearth-prepare", daemon=True).start()
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=_BEHIND_JOIN_S)
 
 
 def _start_dashboard(running: _Running, token: str | None) -> Any:

@@ -26,9 +26,9 @@ class TextToSpeech(Protocol):
         """int16 mono audio at :attr:`sample_rate_hz`, one array per sentence, as synthesised."""
         ...
 
-    def keep(self, texts: list[str]) -> int:
+    def keep(self, texts: list[str], stop: threading.Event | None = None) -> int:
         """Synthesise replies that are likely to come, ahead of time, where the voice keeps
-        replies; returns how many were made."""
+        replies, until ``stop`` is set; returns how many were made."""
         ...
 
 
@@ -99,11 +99,14 @@ class PiperTextToSpeech:
             yield audio
         self._store(text, produced)
 
-    def keep(self, texts: list[str]) -> int:
+    def keep(self, texts: list[str], stop: threading.Event | None = None) -> int:
         """Synthesise ``texts`` into the reply cache (at most half of ``cache_replies``, so the
-        replies actually given keep their room), skipping those already there."""
+        replies actually given keep their room), skipping those already there; stops between
+        two replies once ``stop`` is set."""
         made = 0
         for text in texts[: self._config.cache_replies // 2]:
+            if stop is not None and stop.is_set():
+                break
             with self._cache_lock:
                 if text in self._cache:
                     continue
