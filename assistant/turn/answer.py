@@ -216,6 +216,11 @@ class Answerer:
         self.voice.say(record, speech)
         self.conversation.record(text, speech)
 
+    def recent(self) -> tuple[str, ...]:
+        """The entity ids the last commands named, newest last."""
+        prompts = self.router.prompts
+        return prompts.recent if prompts is not None else ()
+
     def match(self, text: str) -> RouteResult | None:
         """Router layer 1 for a command heard in this room."""
         return self.router.match(text, self._area_id, self.area)

@@ -53,6 +53,7 @@ from ..events import (
     WakeDetected,
     WakeYielded,
 )
+from ..home.entities import area_id
 from ..rooms.board import AnswerAlways, WakeArbiter
 from ..understanding.templates import RouteResult
 from ..voice.audio import FRAME_MS, SAMPLE_RATE_HZ, AudioSink, AudioSource
@@ -64,6 +65,7 @@ from ..voice.wake import WakeDetector, WakeGate
 from .activity import Activity
 from .answer import SORRY_NOT_HEARD, Answerer
 from .inbox import Ask, Cancel, Command, Inbox, Listen, Mute, Profile, Say
+from .name_hints import hint_names
 from .record import TurnRecord
 
 __all__ = ["Hearing", "HearingLoop", "Stages"]
@@ -442,7 +444,8 @@ class HearingLoop:
 
     def _transcribe(self, audio: np.ndarray) -> tuple[str, float]:
         started = time.perf_counter()
-        names = self.answerer.home.registry().spoken_names()
+        answerer = self.answerer
+        names = hint_names(answerer.home.registry(), area_id(answerer.area), answerer.recent())
         text = self.hearing.stt.transcribe(audio, names)
         text = strip_wake_phrase(text, self.hearing.wake.name)
         return text, 1000 * (time.perf_counter() - started)

@@ -50,6 +50,11 @@ class PromptBudget:
                 self._recent.remove(entity_id)
             self._recent.append(entity_id)
 
+    @property
+    def recent(self) -> tuple[str, ...]:
+        """The entity ids commands named lately, newest last."""
+        return tuple(self._recent)
+
     def tokens(self, catalog: ToolCatalog) -> int:
         """The tool prompt's length in the model's tokens."""
         return self._count(f"{TOOL_PROMPT}\n{catalog.prompt()}")

@@ -13,7 +13,7 @@ from ..config import SttConfig
 from ..errors import ModelError, SttError
 from ..models import ModelFile
 
-__all__ = ["SpeechToText", "WhisperSpeechToText", "strip_wake_phrase", "token_cap"]
+__all__ = ["PROMPT_TOKENS", "SpeechToText", "WhisperSpeechToText", "strip_wake_phrase", "token_cap"]
 
 _PAD_S: Final = 0.25  # Whisper loses a first word that starts at sample 0
 _SAMPLE_RATE_HZ: Final = 16000
@@ -24,6 +24,9 @@ _TOKENS_PER_S: Final = 8.0
 _TOKENS_SPARE: Final = 10
 # a loop repeats a long run of tokens; a command may repeat four ("light to fifty percent")
 _NO_REPEAT_NGRAM: Final = 6
+# faster-whisper keeps only the last max_length // 2 - 1 = 223 tokens of the prompt (Whisper's
+# max_length is 448); a longer prompt loses its beginning
+PROMPT_TOKENS: Final = 223
 
 
 def token_cap(audio_s: float) -> int:
@@ -47,6 +50,7 @@ class WhisperSpeechToText:
         self._config = config
         self._language = language
         self._model: Any = None
+        self._prompt: tuple[tuple[str, ...], str] | None = None  # the last hints, as a prompt
 
     def load(self) -> None:
         from faster_whisper import WhisperModel
@@ -86,11 +90,40 @@ class WhisperSpeechToText:
                 no_repeat_ngram_size=_NO_REPEAT_NGRAM,
                 # the names as a prompt: 100/100 commands right on noisy test speech, against
                 # 98 with faster-whisper's hotwords and 96 with no hint (see the README)
-                initial_prompt=(", ".join(hints) + ".") if hints else None,
+                initial_prompt=self.prompt(hints) or None,
             )
             return " ".join(segment.text.strip() for segment in segments).strip()
         except (RuntimeError, ValueError) as err:
             raise SttError("stt_failed", f"speech-to-text failed: {err}") from None
+
+    def prompt(self, hints: Sequence[str]) -> str:
+        """The names as Whisper's prompt, within :data:`PROMPT_TOKENS` of its own tokens:
+        taken from the front of ``hints`` (the most likely first) while they fit, and written
+        with the most likely last, nearest the speech, where a cut would never reach."""
+        key = tuple(hints)
+        if self._prompt is not None and self._prompt[0] == key:
+            return self._prompt[1]
+        chosen: list[str] = []
+        used = 1  # the full stop
+        for name in key:
+            cost = self.count_tokens(f" {name},")
+            if used + cost > PROMPT_TOKENS:
+                break
+            chosen.append(name)
+            used += cost
+        chosen.reverse()
+        while chosen and self.count_tokens(" " + ", ".join(chosen) + ".") > PROMPT_TOKENS:
+            chosen.pop(0)  # pieces counted apart can merge differently: the least likely goes
+        text = (", ".join(chosen) + ".") if chosen else ""
+        self._prompt = (key, text)
+        return text
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens of Whisper's own tokenizer ``text`` is."""
+        tokenizer = getattr(self._model, "hf_tokenizer", None)
+        if tokenizer is None:
+            return -(-len(text) // 3)
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
 
 
 def strip_wake_phrase(text: str, wake_name: str) -> str:
