@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
@@ -136,6 +137,11 @@ class WyomingTextToSpeech:
     def load(self) -> None:
         self.local.load()
         self.sample_rate_hz = self.local.sample_rate_hz
+
+    def keep(self, texts: list[str], stop: threading.Event | None = None) -> int:
+        """Nothing is made ahead: the server speaks each reply, and the local voice keeps its
+        own replies only when it is the one speaking."""
+        return 0
 
     def sentences(self, text: str) -> Iterator[np.ndarray]:
         audio = self.server.run(lambda: self._synthesise(text))
