@@ -28,6 +28,7 @@ __all__ = [
     "IntentMatched",
     "ListenStarted",
     "ModelConsulted",
+    "NotesSearched",
     "ProfileChanged",
     "Reply",
     "ReplyAudioFinished",
@@ -194,6 +195,16 @@ class Announcement(Event):
 
     type: ClassVar[str] = "announcement"
     text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotesSearched(Event):
+    """A profile's notes were searched for the question: the folder and the passages found
+    (``file#heading``), best first; none when the notes do not cover it."""
+
+    type: ClassVar[str] = "notes"
+    folder: str
+    passages: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

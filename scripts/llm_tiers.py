@@ -74,7 +74,7 @@ def measure(model: str, runs: int, threads: int | None) -> dict[str, Any]:
     prepare_s = time.perf_counter() - started
     router = hearth.router
     assert router.answerer is not None
-    tool_ms, right, first_ms, answers = [], 0, [], []
+    tool_ms, right, first_ms, answers, threads = [], 0, [], [], []
     for _ in range(runs):
         for text, intent, slots in TOOL_CALLS:
             record = hearth.answerer().new_turn()
@@ -85,6 +85,8 @@ def measure(model: str, runs: int, threads: int | None) -> dict[str, Any]:
                 route = None
                 print(f"  {model}: {text!r}: {err}", file=sys.stderr)
             tool_ms.append(1000 * (time.perf_counter() - started))
+            last = router.tool_caller.model.last if router.tool_caller else None
+            threads.append(getattr(last, "threads", 0))
             right += int(matches(route, intent, slots))
         for question in QUESTIONS:
             started = time.perf_counter()
@@ -107,6 +109,7 @@ def measure(model: str, runs: int, threads: int | None) -> dict[str, Any]:
             "n": len(tool_ms),
         },
         "tool_calls_right": f"{right}/{len(tool_ms)}",
+        "threads_used": sorted(set(threads)),
         "first_sentence_ms": {
             "median": round(statistics.median(first_ms)),
             "p90": round(pct(first_ms, 0.9)),
@@ -124,17 +127,25 @@ def main() -> None:
     parser.add_argument("--hog", action="store_true", help="two busy processes while measuring")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="llm.n_threads (default: Hearth's)")
+    parser.add_argument(
+        "--fixed",
+        action="store_true",
+        help="as before the CPU-share fix: always llm.n_threads threads, normal priority",
+    )
     args = parser.parse_args()
+    if args.fixed:
+        from assistant.understanding import language_model
+
+        language_model.threads_for_now = lambda configured: configured  # type: ignore[assignment]
+        language_model.lower_this_thread = lambda: None  # type: ignore[assignment]
     hogs = [multiprocessing.Process(target=hog, daemon=True) for _ in range(2 if args.hog else 0)]
     for process in hogs:
         process.start()
     try:
         for model in args.models:
-            print(
-                json.dumps(
-                    {"hog": args.hog, **measure(model, args.runs, args.threads or None)}, indent=1
-                )
-            )
+            result = measure(model, args.runs, args.threads or None)
+            conditions = {"hog": args.hog, "fixed": args.fixed, "load1": os.getloadavg()[0]}
+            print(json.dumps({**conditions, **result}, indent=1))
     finally:
         for process in hogs:
             process.terminate()

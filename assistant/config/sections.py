@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -219,6 +220,16 @@ class ProfileConfig(Section):
     expose: ExposeConfig = Field(default_factory=ExposeConfig)  # type: ignore[arg-type]
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     max_tokens: int | None = Field(None, ge=8, le=4096, description="Longest answer, tokens.")
+    knowledge_dir: str = Field(
+        "", description="Folder of Markdown/text notes that free answers come from; empty: none."
+    )
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _notes_folder(cls, value: str) -> str:
+        if value and not Path(value).expanduser().is_dir():
+            raise ValueError(f"{value}: folder not found; give the folder that holds the notes")
+        return value
 
 
 class TtsConfig(Section):

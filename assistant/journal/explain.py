@@ -80,6 +80,10 @@ def _step(event: Mapping[str, Any], timings: Mapping[str, float]) -> str | None:
         return f"the command came as text: {_quoted(event['text'])}"
     if kind == "llm":
         return _model_step(event)
+    if kind == "notes":
+        if not event["passages"]:
+            return f"nothing in the notes in {event['folder']} covers it"
+        return f"the answer was to come from the notes: {', '.join(event['passages'])}"
     if kind == "intent":
         if event["layer"] == "template":
             return (

@@ -30,6 +30,7 @@ from ..events import (
     Announcement,
     EventBus,
     IntentMatched,
+    NotesSearched,
     ProfileChanged,
     Transcript,
     TurnFailed,
@@ -40,6 +41,7 @@ from ..home.entities import area_id
 from ..home.home import Home
 from ..home.policy import confirmation_question, is_yes, needs_confirmation
 from ..skill import Skill, SkillCall, SkillContext, SkillResult
+from ..understanding.notes import NOT_IN_NOTES
 from ..understanding.router import Router
 from ..understanding.templates import RouteResult
 from .acting import Actor
@@ -277,7 +279,25 @@ class Answerer:
         return None
 
     def _no_route(self, record: TurnRecord, text: str) -> None:
-        """Router layer 3 (the model's own answer) where there is a model, else "Sorry"."""
+        """Router layer 3 (the model's own answer) where there is a model, else "Sorry". A
+        profile with notes answers from the passages that cover the question, or says the
+        notes do not cover it."""
+        notes = self.profiles.notes()
+        passages = notes.search(text) if notes is not None else []
+        if notes is not None:
+            labels = tuple(p.label for p in passages)
+            self.bus.emit(
+                NotesSearched(turn=record.turn, folder=str(notes.folder), passages=labels)
+            )
+            if not passages:
+                record.outcome = "not_in_notes"
+                self.voice.say(record, NOT_IN_NOTES)
+                self.conversation.record(text, NOT_IN_NOTES)
+                return
+            if not self.router.thinks:  # no model to put it in words: the passage itself
+                self.voice.say(record, passages[0].text)
+                self.conversation.record(text, passages[0].text)
+                return
         if self.router.thinks:
             self.bus.emit(
                 IntentMatched(
@@ -290,7 +310,9 @@ class Answerer:
                 )
             )
             recent = self.conversation.recent()
-            sentences = self.router.answer_freely(record, text, recent, self._cue(record))
+            sentences = self.router.answer_freely(
+                record, text, recent, self._cue(record), notes=passages
+            )
             spoken = self.voice.say_stream(record, sentences)
             self.conversation.record(text, spoken)
             return

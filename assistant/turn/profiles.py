@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..config import Config, ProfileConfig
 from ..home.entities import EntityRegistry
 from ..home.home import exposure_filter
+from ..understanding.notes import CourseNotes
 
 __all__ = ["Profiles", "spoken_profile"]
 
@@ -37,6 +39,7 @@ class Profiles:
         self._config = config
         self._lock = threading.Lock()
         self._active = _Active("", ProfileConfig.model_validate({}))
+        self._notes: dict[str, CourseNotes] = {}
         if config.assistant.profile:
             self.switch(config.assistant.profile)
 
@@ -80,6 +83,16 @@ class Profiles:
         configuration's ``llm.system_prompt``, then the active profile's."""
         active = self._active.config
         return "\n".join(p for p in (self._config.llm.system_prompt, active.system_prompt) if p)
+
+    def notes(self) -> CourseNotes | None:
+        """The active profile's notes (``knowledge_dir``), or ``None``."""
+        folder = self._active.config.knowledge_dir
+        if not folder:
+            return None
+        with self._lock:
+            if folder not in self._notes:
+                self._notes[folder] = CourseNotes(Path(folder).expanduser())
+            return self._notes[folder]
 
     def max_tokens(self) -> int:
         return self._active.config.max_tokens or self._config.llm.max_tokens

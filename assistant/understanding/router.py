@@ -17,7 +17,7 @@ or the profile change, so the model's prompt cache stays warm.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..config import LlmConfig
@@ -32,6 +32,7 @@ from ..turn.skills import SkillRegistry
 from .free_answer import FreeAnswerer
 from .grounding import grounded
 from .language_model import Exchange
+from .notes import Passage, notes_prompt
 from .patience import TimedOut, call_within, stream_within
 from .prompt_budget import PromptBudget
 from .templates import RouteResult, TemplateRouter
@@ -204,15 +205,19 @@ class Router:
         text: str,
         history: list[dict[str, str]],
         on_cue: Callable[[], None],
+        notes: Sequence[Passage] = (),
     ) -> Iterator[str]:
         """The model's answer, sentence by sentence as it is written (CPU and time counted as
-        the ``llm`` stage). Iterating raises :class:`RouterError` (``llm_timeout``) if nothing
-        came in time; after the first sentence the answer simply ends at the deadline."""
+        the ``llm`` stage); with ``notes``, from those passages only. Iterating raises
+        :class:`RouterError` (``llm_timeout``) if nothing came in time; after the first
+        sentence the answer simply ends at the deadline."""
         answerer = self.answerer
         if answerer is None:
             return
         timeout_s = self.config.timeout_s
         system_prompt, max_tokens = self.profiles.system_prompt(), self.profiles.max_tokens()
+        if notes:
+            system_prompt = f"{system_prompt}\n{notes_prompt(notes)}".strip()
         sentences = stream_within(
             lambda: answerer.answer(text, history, system_prompt, max_tokens, timeout_s),
             timeout_s,
