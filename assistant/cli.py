@@ -419,7 +419,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _bench_realtime(args: argparse.Namespace) -> int:
-    from .tools.realtime import parse_setting, print_realtime, run_realtime
+    from .tools.realtime import parse_setting, run_realtime
+    from .tools.realtime_report import print_realtime
 
     overrides: dict[str, Any] = {}
     for item in args.set:

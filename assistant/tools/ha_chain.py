@@ -30,7 +30,8 @@ from ..models import resolve_stt, resolve_tts
 from ..voice.audio import FRAME_SAMPLES, SAMPLE_RATE_HZ
 from .bench_speech import BENCH_ENTITIES, Spoken
 from .local_broker import free_port
-from .realtime import Listener, payload_matches
+from .realtime import Listener
+from .realtime_report import payload_matches
 
 __all__ = ["HomeAssistantChain"]
 

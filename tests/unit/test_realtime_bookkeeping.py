@@ -16,14 +16,13 @@ from assistant.tools.bench_speech import (
     Spoken,
     speech_end_sample,
 )
-from assistant.tools.realtime import (
-    _bench_config,
-    _Message,
-    _observe,
-    _turns,
-    parse_setting,
+from assistant.tools.realtime import _bench_config, parse_setting
+from assistant.tools.realtime_report import (
+    Message,
+    observe,
     payload_matches,
     spread,
+    turns_in,
 )
 
 
@@ -74,9 +73,9 @@ def test_speech_end_is_where_the_voice_stops_not_where_the_file_does() -> None:
     assert abs(end - (rate // 2 + rate)) <= rate // 100
 
 
-def _msg(at: float, topic: str, body: object) -> _Message:
+def _msg(at: float, topic: str, body: object) -> Message:
     payload = body if isinstance(body, str) else json.dumps(body)
-    return _Message(at, topic, payload)
+    return Message(at, topic, payload)
 
 
 def test_device_messages_and_events_are_given_to_the_utterance_whose_turn_woke_in_it() -> None:
@@ -98,15 +97,15 @@ def test_device_messages_and_events_are_given_to_the_utterance_whose_turn_woke_i
         _msg(6.0, ev + "wake", {"turn": "b", "audio_s": 6.4}),
         _msg(9.9, ev + "speech_start", {"turn": "b"}),
     ]
-    turns = _turns(messages)
-    first = _observe(0, spoken[0], 3.0, (0, 80000), turns)
-    second = _observe(1, spoken[1], 8.0, (80000, 160000), turns)
+    turns = turns_in(messages)
+    first = observe(0, spoken[0], 3.0, (0, 80000), turns)
+    second = observe(1, spoken[1], 8.0, (80000, 160000), turns)
     assert first.correct and first.end_reason == "early_match"
     assert round(first.to_publish_s or 0, 3) == 0.6
     assert round(first.to_first_audio_s or 0, 3) == 0.8
     assert not second.correct and second.to_publish_s is None
     assert round(second.to_first_audio_s or 0, 3) == 1.9
-    nothing = _observe(2, spoken[0], 12.0, (160000, 240000), turns)
+    nothing = observe(2, spoken[0], 12.0, (160000, 240000), turns)
     assert nothing.end_reason == "no_wake" and nothing.to_first_audio_s is None
 
 
