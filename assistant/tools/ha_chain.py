@@ -175,11 +175,21 @@ class HomeAssistantChain:
     name = "home assistant chain"
 
     def __init__(self, broker_port: int, log: Callable[[str], None]) -> None:
-        import paho.mqtt.client as mqtt
-
         venv = wyoming_venv()
         self._folder = tempfile.TemporaryDirectory(prefix="hearth-wyoming-")
-        folder = Path(self._folder.name)
+        self._servers: list[_Server] = []
+        self._listener = Listener(broker_port, "bench-ha-listener")  # times its device messages
+        self._mqtt: Any = None
+        try:
+            self._start(venv, Path(self._folder.name), broker_port)
+        except BaseException:
+            self.close()
+            raise
+        log(f"home assistant chain ready (servers from {venv})")
+
+    def _start(self, venv: Path, folder: Path, broker_port: int) -> None:
+        import paho.mqtt.client as mqtt
+
         voices = folder / "voices"
         voices.mkdir()
         for path in resolve_tts("en_US-joe-medium").paths:
@@ -194,21 +204,17 @@ class HomeAssistantChain:
              "--cpu-threads", "2", "--initial-prompt", prompt, "--local-files-only"],
             folder / "stt.log",
         )  # fmt: skip
+        self._servers.append(self._stt)
         self._tts = _Server(
             "wyoming-piper",
             [python, "-m", "wyoming_piper", "--voice", "en_US-joe-medium", "--data-dir",
              str(voices), "--local-files-only"],
             folder / "tts.log",
         )  # fmt: skip
-        try:
-            self._stt.wait_ready()
-            self._tts.wait_ready()
-            self._intents = _Intents()
-        except BaseException:
-            self.close()
-            raise
-        log(f"home assistant chain ready (servers from {venv})")
-        self._listener = Listener(broker_port, "bench-ha-listener")
+        self._servers.append(self._tts)
+        for server in self._servers:
+            server.wait_ready()
+        self._intents = _Intents()
         self._mqtt = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-ha-mqtt")
         self._mqtt.connect("127.0.0.1", broker_port)
         self._mqtt.loop_start()
@@ -293,15 +299,11 @@ class HomeAssistantChain:
         return first
 
     def close(self) -> None:
-        for attribute in ("_mqtt",):
-            client = getattr(self, attribute, None)
-            if client is not None:
-                client.loop_stop()
-                client.disconnect()
-        listener = getattr(self, "_listener", None)
-        if listener is not None:
-            listener.close()
-        for server in (self._stt, self._tts):
+        if self._mqtt is not None:
+            self._mqtt.loop_stop()
+            self._mqtt.disconnect()
+        self._listener.close()
+        for server in self._servers:
             server.stop()
         self._folder.cleanup()
 
