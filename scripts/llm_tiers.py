@@ -130,13 +130,12 @@ def main() -> None:
     parser.add_argument(
         "--fixed",
         action="store_true",
-        help="as before the CPU-share fix: always llm.n_threads threads, normal priority",
+        help="the model thread at the audio loop's priority (as before)",
     )
     args = parser.parse_args()
     if args.fixed:
         from assistant.understanding import language_model
 
-        language_model.threads_for_now = lambda configured: configured  # type: ignore[assignment]
         language_model.lower_this_thread = lambda: None  # type: ignore[assignment]
     hogs = [multiprocessing.Process(target=hog, daemon=True) for _ in range(2 if args.hog else 0)]
     for process in hogs:

@@ -26,6 +26,7 @@ from ..events import CommandEnded, Event, EventBus, Transcript, TurnFinished
 from ..home.actions import MemoryPublisher
 from ..voice.audio import SAMPLE_RATE_HZ, ArraySource, MemorySink
 from .llm_timing import time_language_model
+from .repair_timing import time_repair
 
 __all__ = ["print_table", "run_bench"]
 
@@ -154,6 +155,7 @@ def run_bench(config: Config, runs: int = 3, recommend: bool = False) -> dict[st
     audio = np.concatenate(stream)
     audio_s = len(audio) / SAMPLE_RATE_HZ
     loop.run(ArraySource(audio))
+    repair = time_repair(hearth.router)
     language_model = time_language_model(hearth, prepare_ms=1000 * prepare_s)
     usage_end = resource.getrusage(resource.RUSAGE_SELF)
     stages = {}
@@ -189,6 +191,7 @@ def run_bench(config: Config, runs: int = 3, recommend: bool = False) -> dict[st
         ),
         "audio_s": round(audio_s, 1),
         "peak_rss_mb": round(usage_end.ru_maxrss / 1024, 1),
+        "repair": repair,
         "language_model": language_model,
     }
     if recommend:
@@ -285,6 +288,12 @@ def print_table(report: dict[str, Any]) -> None:
         f"CPU time: {report['cpu_s']:.1f} s for {report['audio_s']:.1f} s of audio; "
         f"peak memory {report['peak_rss_mb']:.0f} MB"
     )
+    repair = report.get("repair")
+    if repair:
+        print(
+            f"repair of a template near-miss: {repair['median_ms']} ms median, {repair['p90_ms']} "
+            f"ms p90 (n={repair['n']}); {repair['repaired']} of the bench's near-misses repaired"
+        )
     model = report.get("language_model")
     if model:
         print(

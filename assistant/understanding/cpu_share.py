@@ -1,10 +1,11 @@
 """The language model's share of the CPU on a machine that does other work too.
 
-llama.cpp splits each step over its threads and waits for the slowest. With two threads on two
-cores and two other busy processes, one of its threads is always waiting for the other to be
-scheduled, and a tool call that takes 2 s idle takes ten or times out. So each call uses as many
-threads as there are cores free right now (at least one), and the model's thread runs at a
-lower priority than the audio loop, so that listening never waits for the model.
+The model's thread runs one step below the audio loop's priority, so that listening never
+waits for the model; llama.cpp's worker threads inherit it. Its threads sleep while they wait
+(``OMP_WAIT_POLICY=PASSIVE``, set by the command line). :func:`free_cores` says how many cores
+are free now, for ``hearth bench``. Measured under two busy processes on 2 cores, fewer threads
+than ``llm.n_threads`` (one per free core) and a lower priority than one step both made a tool
+call slower, not faster: the model's share of a busy CPU grows with its threads and its weight.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import time
 from pathlib import Path
 from typing import Final
 
-__all__ = ["MODEL_NICE", "free_cores", "lower_this_thread", "threads_for_now"]
+__all__ = ["MODEL_NICE", "free_cores", "lower_this_thread"]
 
 _LOGGER = logging.getLogger(__name__)
 
-MODEL_NICE: Final = 2  # added to the model thread's nice value: below the audio loop
+MODEL_NICE: Final = 1  # added to the model thread's nice value: below the audio loop
 _SAMPLES: Final = 3  # readings of the run queue, the fewest counts (one reading is noisy)
 _SAMPLE_GAP_S: Final = 0.002
 _lowered = threading.local()
@@ -56,12 +57,6 @@ def free_cores() -> int:
         readings.append(running)
     others = max(0, min(readings) - 1)
     return max(1, cores - others)
-
-
-def threads_for_now(configured: int) -> int:
-    """The threads for the next call: ``configured`` at most, the cores free now at most, at
-    least one."""
-    return max(1, min(configured, free_cores()))
 
 
 def lower_this_thread(step: int = MODEL_NICE) -> None:

@@ -29,7 +29,7 @@ from typing import Any, Final, Protocol
 from ..config import LlmConfig
 from ..errors import ModelError, RouterError
 from ..models import ModelFile
-from .cpu_share import lower_this_thread, threads_for_now
+from .cpu_share import lower_this_thread
 
 _STOPPED: Final = "llama_decode returned 2"  # what llama-cpp-python raises for an aborted decode
 
@@ -62,7 +62,7 @@ class GenerationStats:
     first_token_s: float
     total_s: float
     timed_out: bool
-    threads: int = 0  # llama.cpp threads used (the cores free when the call began)
+    threads: int = 0  # llama.cpp threads used
 
     @property
     def tokens_per_s(self) -> float:
@@ -196,7 +196,6 @@ class LlamaCppModel:
         self._stop = threading.Event()  # cancel() or closing: the running call stops
         self._until = float("inf")  # the running call's deadline (monotonic)
         self._abort_callback: Any = None  # kept: llama.cpp holds a pointer to it
-        self._threads = config.n_threads  # llama.cpp's thread count now
         self.last: GenerationStats | None = None  # the last call's cost, for metrics and bench
 
     def load(self) -> None:
@@ -345,7 +344,7 @@ class LlamaCppModel:
         with self._lock:
             if self._llama is None:
                 raise RouterError("llm_not_loaded", "the language model is closed")
-            threads = self._fit_threads()
+            threads = self._config.n_threads
             self._stop.clear()
             self._until = until
             try:
@@ -394,13 +393,3 @@ class LlamaCppModel:
                 self._until = float("inf")
                 took_s = time.monotonic() - started
                 self.last = GenerationStats(tokens, first, took_s, timed_out, threads)
-
-    def _fit_threads(self) -> int:
-        """Set llama.cpp's thread count to the cores free now (at most ``llm.n_threads``)."""
-        import llama_cpp
-
-        threads = threads_for_now(self._config.n_threads)
-        if threads != self._threads:
-            llama_cpp.llama_set_n_threads(self._llama.ctx, threads, threads)
-            self._threads = threads
-        return threads

@@ -1,5 +1,5 @@
-"""The model's share of the CPU: threads that fit the free cores, a lower priority than the
-audio loop for the thread that runs it."""
+"""The model's share of the CPU: the free cores counted, a lower priority than the audio loop
+for the thread that runs it."""
 
 from __future__ import annotations
 
@@ -21,13 +21,12 @@ def test_the_run_queue_is_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("running", "cores", "expected"), [(1, 2, 2), (2, 2, 1), (3, 2, 1)])
-def test_threads_fit_the_free_cores(
+def test_the_free_cores(
     monkeypatch: pytest.MonkeyPatch, running: int, cores: int, expected: int
 ) -> None:
     monkeypatch.setattr(cpu_share, "_running_tasks", lambda: running)
     monkeypatch.setattr(cpu_share, "_usable_cores", lambda: cores)
-    assert cpu_share.threads_for_now(4) == expected
-    assert cpu_share.threads_for_now(1) == 1
+    assert cpu_share.free_cores() == expected
 
 
 def test_the_model_thread_runs_below_the_caller() -> None:
