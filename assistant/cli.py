@@ -86,7 +86,17 @@ def _parser() -> argparse.ArgumentParser:
         help="with --realtime: run Home Assistant's local chain on the same audio, same clock",
     )
     bench.add_argument(
-        "--hog", action="store_true", help="with --realtime: two busy processes during the run"
+        "--hog",
+        action="store_true",
+        help="with --realtime or --devices: two busy processes during the run",
+    )
+    bench.add_argument(
+        "--devices",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="generated homes of N devices on a private loopback broker: time to learn them, "
+        "READY, template and model turns, memory, prompt tokens (e.g. --devices 10 100 500 2000)",
     )
     bench.add_argument(
         "--set",
@@ -407,6 +417,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         return EX_USAGE
     if args.realtime:
         return _bench_realtime(args)
+    if args.devices:
+        return _bench_home_sizes(args)
     if args.ha or args.hog or args.set or args.out:
         print("hearth: --ha, --hog, --set and --out go with --realtime", file=sys.stderr)
         return EX_USAGE
@@ -415,6 +427,20 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         print_table(report)
+    return 0
+
+
+def _bench_home_sizes(args: argparse.Namespace) -> int:
+    from .tools.home_size import print_home_sizes, run_home_sizes
+
+    if any(n < 1 or n > 100_000 for n in args.devices):
+        print("hearth: --devices takes home sizes from 1 to 100000", file=sys.stderr)
+        return EX_USAGE
+    report = run_home_sizes(args.devices, runs=args.runs or 3, hog=args.hog)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_home_sizes(report)
     return 0
 
 

@@ -48,6 +48,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
     from ..rooms.satellites import start_satellites
     from ..voice.supervise import HealthBoard
 
+    started = time.perf_counter()
     signals = Signals()  # SIGTERM before the models are loaded: stop at once
     config = load_config(config_path)[0]
     dashboard_token = read_token(config.dashboard)  # a bad token file stops here, before models
@@ -102,7 +103,7 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
         notifier.ready(status.text())
         link.mark_ready()  # only now online: commands that came while starting are queued
         satellites = start_satellites(hearth, board)  # rooms of their own, each connecting
-        behind = _Behind(hearth)
+        behind = _Behind(hearth, started)
         watchdog = Watchdog(notifier, lambda: status.refresh(notifier) and loop.alive())
         watchdog.start()
         turns = loop.run(source)
@@ -135,8 +136,9 @@ class _Behind:
     understand never waits for it; one that needs the model waits on the model's lock for the
     rest of it. :meth:`stop` ends it between two replies, before the process exits."""
 
-    def __init__(self, hearth: Hearth) -> None:
+    def __init__(self, hearth: Hearth, since: float) -> None:
         self._hearth = hearth
+        self._since = since  # when hearth run started (perf_counter)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hearth-behind", daemon=True)
         self._thread.start()
@@ -146,7 +148,12 @@ class _Behind:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _PREPARE_NICE)
         started = time.perf_counter()
         self._hearth.prepare()
-        _LOGGER.info("tool prompt read in %.1f s", time.perf_counter() - started)
+        done = time.perf_counter()
+        _LOGGER.info(  # the second figure is what a first command to the model sees
+            "tool prompt read in %.1f s; ready in %.1f s with it",
+            done - started,
+            done - self._since,
+        )
         started = time.perf_counter()
         try:
             made = self._hearth.keep_replies(self._stop)
