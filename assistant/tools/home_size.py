@@ -28,7 +28,8 @@ import numpy as np
 from ..errors import HearthError
 from .generated_home import generate_home
 from .local_broker import LocalBroker
-from .realtime import Listener, _hearth_command, _Hog, spread
+from .realtime import Listener, _hearth_command, _Hog
+from .realtime_report import spread
 
 __all__ = ["print_home_sizes", "run_home_sizes"]
 
