@@ -186,7 +186,8 @@ def test_the_server_speaks_at_the_local_voices_rate(
     import soxr
 
     heard = soxr.resample(audio.astype(np.float32), 22050, 16000).astype(np.int16)
-    assert "kitchen light" in local_stt.transcribe(heard).lower()
+    heard_text = local_stt.transcribe(heard).lower()  # the server's voice varies a little
+    assert "turned on" in heard_text and "kitchen" in heard_text
 
 
 def test_a_speech_server_that_is_down_leaves_the_local_voice_to_speak(
