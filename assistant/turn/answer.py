@@ -234,6 +234,9 @@ class Answerer:
         route = self.match(text) or self.router.repair(text, self._area_id, self.area)
         if route is None and self._unknown_name(record, text):
             return None
+        notes = self.profiles.notes()
+        if route is None and notes is not None and notes.search(text):
+            return None  # the notes cover it: answered from them, no tool call first
         if route is None and self.router.thinks:
             recent = self.conversation.recent()
             route = self.router.call_tool(record, text, recent, self._cue(record))
