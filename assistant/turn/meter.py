@@ -74,6 +74,14 @@ class TurnMeter:
         """The wall time of stage ``name``'s latest block."""
         return self._last_ms.get(name, 0.0)
 
+    def move_cpu(self, source: str, target: str, seconds: float) -> None:
+        """Count ``seconds`` of ``source``'s CPU time to ``target`` instead (work another thread
+        did while ``source``'s block ran); never more than ``source`` has."""
+        moved = max(0.0, min(seconds, self.cpu_s.get(source, 0.0)))
+        if source in self.cpu_s:
+            self.cpu_s[source] -= moved
+        self.cpu_s[target] = self.cpu_s.get(target, 0.0) + moved
+
     def set(self, timing: str, ms: float) -> None:
         self.timings_ms[timing] = ms
 

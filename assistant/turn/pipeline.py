@@ -102,6 +102,7 @@ class _Guess:
     started: float  # perf_counter when its transcription began
     stt_ms: float
     router_ms: float
+    cpu_s: float  # the worker thread's own CPU seconds for the attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +423,8 @@ class HearingLoop:
         template match that came with them, if any."""
         if heard.guess is not None:
             text, route, stt_ms = heard.guess.text, heard.guess.route, heard.guess.stt_ms
+            # the worker ran while the endpointer listened: its CPU is speech-to-text's
+            record.meter.move_cpu("endpoint", "stt", heard.guess.cpu_s)
             if route is not None:
                 record.meter.set("router", heard.guess.router_ms)
         else:
@@ -436,11 +439,12 @@ class HearingLoop:
     def _guess(self, audio: np.ndarray) -> _Guess:
         """On the worker, during the trailing silence: what was said so far, and whether a
         template matches it completely."""
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         text, stt_ms = self._transcribe(audio)
         matched = time.perf_counter()
         route = self.answerer.match(text) if text else None
-        return _Guess(text, route, started, stt_ms, 1000 * (time.perf_counter() - matched))
+        router_ms = 1000 * (time.perf_counter() - matched)
+        return _Guess(text, route, started, stt_ms, router_ms, time.thread_time() - cpu)
 
     def _transcribe(self, audio: np.ndarray) -> tuple[str, float]:
         started = time.perf_counter()
