@@ -298,12 +298,13 @@ def _light_on(entity: Entity, payload: str, pct: int | None) -> list[MqttMessage
 
 
 def _fan(entity: Entity, service: str, data: Mapping[str, Any]) -> list[MqttMessage]:
-    """``set_percentage``: 0 turns the fan off; else the percentage scaled to
-    ``speed_range_min..speed_range_max`` and rounded up, on ``percentage_command_topic``."""
+    """``set_percentage``: 0 turns the fan off (on ``percentage_command_topic`` as the speed
+    below ``speed_range_min`` when the fan has no ``command_topic``); else the percentage scaled
+    to ``speed_range_min..speed_range_max`` and rounded up, on ``percentage_command_topic``."""
     if service != "set_percentage":
         return _on_off(entity, service, data)
     pct = round(_number(entity, data, "percentage", 0, 100))
-    if pct == 0:
+    if pct == 0 and entity.command_topic:
         return build_messages(entity, Action(entity.entity_id, "turn_off"))
     states = entity.speed_range_max - entity.speed_range_min + 1
     speed = -(-pct * states // 100) + entity.speed_range_min - 1

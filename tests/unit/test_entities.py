@@ -178,6 +178,13 @@ def test_fan_percentage_zero_turns_it_off_and_on_off_keep_their_payloads() -> No
     ) == [("fan/pct", "20%")]
 
 
+def test_a_fan_with_only_a_percentage_topic_is_stopped_there() -> None:
+    speeds_only = fan(command_topic="")
+    assert messages(speeds_only, "set_percentage", percentage=0) == [("fan/pct", "0")]
+    offset = fan(command_topic="", speed_range_min=10, speed_range_max=20)
+    assert messages(offset, "set_percentage", percentage=0) == [("fan/pct", "9")]
+
+
 @pytest.mark.parametrize("value", [101, -1, "50", True, None, float("nan"), float("inf"), [50]])
 def test_fan_percentage_refuses_bad_values(value: Any) -> None:
     assert refused(fan(), "set_percentage", percentage=value) == "bad_value"
