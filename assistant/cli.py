@@ -369,34 +369,26 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))
-
-
 def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
     """The effective configuration as TOML: tables, arrays of tables, nested tables."""
+    from .config.base import toml_value
+
     lines: list[str] = []
     for key, body in data.items():
         path = f"{prefix}{key}"
         if isinstance(body, dict):
             scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
             lines.append(f"\n[{path}]")
-            lines.extend(f"{k} = {_toml_value(v)}" for k, v in scalars.items())
+            lines.extend(f"{k} = {toml_value(v)}" for k, v in scalars.items())
             nested = {k: v for k, v in body.items() if isinstance(v, dict)}
             if nested:
                 lines.append(_to_toml(nested, f"{path}."))
         elif isinstance(body, list | tuple) and body and all(isinstance(i, dict) for i in body):
             for item in body:
                 lines.append(f"\n[[{path}]]")
-                lines.extend(f"{k} = {_toml_value(v)}" for k, v in item.items())
+                lines.extend(f"{k} = {toml_value(v)}" for k, v in item.items())
         elif not isinstance(body, list | tuple) or body:
-            lines.append(f"{key} = {_toml_value(body)}")
+            lines.append(f"{key} = {toml_value(body)}")
     return "\n".join(lines).lstrip("\n")
 
 

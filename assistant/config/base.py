@@ -125,3 +125,14 @@ class Section(BaseModel):
             if kinds is not None and _scalar_type(value) not in kinds:
                 raise PydanticCustomError("toml_type", _type_message(value, kinds, annotation))
         return value
+
+
+def toml_value(value: Any) -> str:
+    """A scalar or a list as a TOML value, as written in a configuration file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))

@@ -14,7 +14,6 @@ turns, through Home Assistant's local chain (:mod:`assistant.tools.ha_chain`) on
 from __future__ import annotations
 
 import functools
-import json
 import os
 import signal
 import subprocess
@@ -28,6 +27,7 @@ from typing import Any, Final, Protocol
 
 import numpy as np
 
+from ..config.base import toml_value
 from ..errors import HearthError
 from ..voice.audio import FRAME_SAMPLES, SAMPLE_RATE_HZ
 from .bench import _machine
@@ -102,16 +102,6 @@ class Listener:
         self._client.disconnect()
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))
-
-
 def _bench_config(workdir: Path, port: int, overrides: dict[str, Any]) -> Path:
     """Hearth's defaults with the bench's home, broker and data folder, and ``overrides``
     (``"vad.early_match_s": 0``)."""
@@ -126,11 +116,11 @@ def _bench_config(workdir: Path, port: int, overrides: dict[str, Any]) -> Path:
     lines = []
     for section, values in sections.items():
         lines.append(f"[{section}]")
-        lines += [f"{name} = {_toml_value(value)}" for name, value in values.items()]
+        lines += [f"{name} = {toml_value(value)}" for name, value in values.items()]
         lines.append("")
     for entity in BENCH_ENTITIES:
         lines.append("[[entities]]")
-        lines += [f"{name} = {_toml_value(value)}" for name, value in entity.items()]
+        lines += [f"{name} = {toml_value(value)}" for name, value in entity.items()]
         lines.append("")
     path = workdir / "bench.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
