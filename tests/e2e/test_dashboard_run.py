@@ -229,8 +229,14 @@ def test_how_it_works_and_the_energy_chart(live: Live) -> None:
 
 def test_the_home_page_asks_and_switches_the_profile(live: Live) -> None:
     browser = live.browser
-    browser.get(live.url + "home")
-    rows = browser.find_elements(By.CSS_SELECTOR, "#devices tbody tr")
+    # the journal is written off the audio thread: the last turn's row may land a moment later
+    deadline = time.monotonic() + 15
+    while True:
+        browser.get(live.url + "home")
+        rows = browser.find_elements(By.CSS_SELECTOR, "#devices tbody tr")
+        if (rows and "turn_on" in rows[0].text) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert [r.get_attribute("data-entity") for r in rows] == [
         "light.kitchen_light",
         "light.desk_lamp",
