@@ -34,6 +34,8 @@ __all__ = [
     "ReplyAudioFinished",
     "ReplyAudioStarted",
     "StateChanged",
+    "TimerChange",
+    "TimerChanged",
     "Transcript",
     "TurnFailed",
     "TurnFinished",
@@ -195,6 +197,33 @@ class Announcement(Event):
 
     type: ClassVar[str] = "announcement"
     text: str
+
+
+class TimerChange(StrEnum):
+    """What happened to a timer (the Wyoming ``timer-*`` events name the same four)."""
+
+    STARTED = "started"
+    UPDATED = "updated"  # paused, resumed, lengthened or shortened
+    CANCELLED = "cancelled"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerChanged(Event):
+    """A timer of the room that set it started, changed, was cancelled or finished (type
+    ``timer``); that room's satellite is told of it. ``start_hours`` … are the length as said,
+    where it was said in whole units."""
+
+    type: ClassVar[str] = "timer"
+    timer_id: str
+    change: TimerChange
+    name: str  # "" for a timer with no name
+    length_s: float  # as set
+    left_s: float  # seconds left (0 once cancelled or finished)
+    active: bool  # running, not paused
+    start_hours: int | None = None
+    start_minutes: int | None = None
+    start_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from .events import Event, TimerChange, TimerChanged
 from .home.entities import Action, Entity, EntityRegistry
 from .home.home import EntityState
 
@@ -29,11 +30,14 @@ __all__ = [
     "Entity",
     "EntityRegistry",
     "EntityState",
+    "Event",
     "Risk",
     "Skill",
     "SkillCall",
     "SkillContext",
     "SkillResult",
+    "TimerChange",
+    "TimerChanged",
     "Tool",
 ]
 
@@ -61,11 +65,16 @@ def _no_announce(text: str) -> None:
     return None
 
 
+def _no_emit(event: Event) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SkillContext:
     """What a skill may use: the exposed entities and their latest states, the clock, the
-    language, a folder for its own files, and ``announce`` to speak later (a timer that rings:
-    Hearth speaks the text and publishes an ``announcement`` event)."""
+    language, a folder for its own files, ``announce`` to speak later (a timer that rings:
+    Hearth speaks the text and publishes an ``announcement`` event), and ``emit`` to put an
+    event on the room's stream (a :class:`TimerChanged`: the room's satellite is told)."""
 
     entities: EntityRegistry
     state: Callable[[str], EntityState | None] = _no_state
@@ -73,6 +82,7 @@ class SkillContext:
     language: str = "en"
     data_dir: Path = field(default_factory=lambda: Path("."))
     announce: Callable[[str], None] = _no_announce
+    emit: Callable[[Event], None] = _no_emit
     settings: Mapping[str, Any] = field(default_factory=dict)  # [skills.<name>] of the config
     abilities: tuple[str, ...] = ()  # the descriptions of the skills in use, for "what can you do"
 

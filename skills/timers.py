@@ -2,7 +2,9 @@
 
 Timers live in the skill object and are kept by one scheduler thread, started with the first
 timer, which sleeps until the next deadline. When a timer ends, the skill calls the ``announce``
-of the turn that started it ("Your 5 minute pasta timer is done."). The clock is injectable
+of the turn that started it ("Your 5 minute pasta timer is done."). Each start, change,
+cancel and end is also told to that turn's room as a :class:`TimerChanged` event (a satellite
+there shows its timers and rings them as Home Assistant's do). The clock is injectable
 (``monotonic``, seconds) so tests can move time on and call :meth:`TimerSkill.fire_due`.
 """
 
@@ -13,11 +15,21 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from assistant.skill import Risk, SkillCall, SkillContext, SkillResult, Tool
+from assistant.skill import (
+    Event,
+    Risk,
+    SkillCall,
+    SkillContext,
+    SkillResult,
+    TimerChange,
+    TimerChanged,
+    Tool,
+)
 
 __all__ = ["MAX_DURATION_S", "MAX_TIMERS", "TimerSkill"]
 
@@ -89,6 +101,11 @@ class _Duration:
         """``"1 hour 30 minute"``, as in "the 1 hour 30 minute timer"."""
         return " ".join(f"{n:g} {unit}" for n, unit in self.parts)
 
+    def whole(self, unit: str) -> int | None:
+        """The amount said in ``unit``, if it was said in whole units; else ``None``."""
+        amounts = [n for n, said in self.parts if said == unit]
+        return int(amounts[0]) if amounts and amounts[0] == int(amounts[0]) else None
+
 
 def _duration(slots: Mapping[str, Any], prefix: str = "") -> _Duration | None:
     """The ``hours``/``minutes``/``seconds`` slots (with ``prefix``: ``start_hours`` …)."""
@@ -152,6 +169,8 @@ class _Timer:
     announce: Callable[[str], None]
     deadline: float | None  # monotonic seconds; None while paused
     left_s: float = 0.0  # while paused
+    emit: Callable[[Event], None] = lambda event: None  # the room that set it
+    id: str = ""
 
     def remaining_s(self, now: float) -> float:
         return self.left_s if self.deadline is None else max(0.0, self.deadline - now)
@@ -164,6 +183,32 @@ class _Timer:
     def done_text(self) -> str:
         named = f"{self.name} " if self.name else ""
         return f"Your {self.length.label()} {named}timer is done."
+
+    def changed(self, change: TimerChange, now: float, turn: str | None) -> TimerChanged:
+        over = change in (TimerChange.CANCELLED, TimerChange.FINISHED)
+        return TimerChanged(
+            turn=turn,
+            timer_id=self.id,
+            change=change,
+            name=self.name,
+            length_s=self.length.seconds,
+            left_s=0.0 if over else self.remaining_s(now),
+            active=not over and self.deadline is not None,
+            start_hours=self.length.whole("hour"),
+            start_minutes=self.length.whole("minute"),
+            start_seconds=self.length.whole("second"),
+        )
+
+
+def _tell_room(timer: _Timer, event: TimerChanged) -> None:
+    try:
+        timer.emit(event)
+    except Exception:  # a room that cannot be told still has its timer
+        _LOGGER.exception("telling the room of the %s failed", timer.title)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
 
 
 def _capital(text: str) -> str:
@@ -184,6 +229,8 @@ class TimerSkill:
         self._numbers = itertools.count(1)
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._told: list[tuple[_Timer, TimerChanged]] = []  # to tell once the lock is free
+        self._turn: str | None = None  # the turn being run, under the lock
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -203,11 +250,24 @@ class TimerSkill:
             return SkillResult("I can't do that with timers.", success=False)
         try:
             with self._cond:
+                self._turn = call.turn
                 result = handler(call.slots, context)
                 self._cond.notify_all()
-                return result
         except _Refusal as refusal:
             return SkillResult(refusal.speech, success=False)
+        finally:
+            self._tell()
+        return result
+
+    def _changed(self, timer: _Timer, change: TimerChange) -> None:
+        """Tell the timer's room (under the lock; sent by :meth:`_tell`)."""
+        self._told.append((timer, timer.changed(change, self._monotonic(), self._turn)))
+
+    def _tell(self) -> None:
+        with self._cond:
+            told, self._told = self._told, []
+        for timer, event in told:
+            _tell_room(timer, event)
 
     def _start(self, slots: Mapping[str, Any], context: SkillContext) -> SkillResult:
         if slots.get("conversation_command"):
@@ -224,19 +284,26 @@ class TimerSkill:
             raise _Refusal(f"You have {MAX_TIMERS} timers already. Cancel one first.")
         number = next(self._numbers)
         deadline = self._monotonic() + length.seconds
-        self._timers[number] = _Timer(number, name, length, context.announce, deadline)
+        timer = _Timer(
+            number, name, length, context.announce, deadline, emit=context.emit, id=_new_id()
+        )
+        self._timers[number] = timer
+        self._changed(timer, TimerChange.STARTED)
         self._ensure_thread()
         return SkillResult(_capital(f"{name} timer set for {length.spoken()}.".lstrip()))
 
     def _cancel(self, slots: Mapping[str, Any], context: SkillContext) -> SkillResult:
         timer = self._one(slots)
         del self._timers[timer.number]
+        self._changed(timer, TimerChange.CANCELLED)
         return SkillResult(f"Cancelled the {timer.title}.")
 
     def _cancel_all(self, slots: Mapping[str, Any], context: SkillContext) -> SkillResult:
         count = len(self._timers)
         if count == 0:
             raise _Refusal("You don't have any timers.")
+        for timer in sorted(self._timers.values(), key=lambda t: t.number):
+            self._changed(timer, TimerChange.CANCELLED)
         self._timers.clear()
         return SkillResult(
             "Cancelled your timer." if count == 1 else f"Cancelled all {count} timers."
@@ -247,6 +314,7 @@ class TimerSkill:
         if timer.deadline is None:
             return SkillResult(f"The {timer.title} is already paused.")
         timer.left_s, timer.deadline = timer.remaining_s(self._monotonic()), None
+        self._changed(timer, TimerChange.UPDATED)
         return SkillResult(f"Paused the {timer.title}.")
 
     def _resume(self, slots: Mapping[str, Any], context: SkillContext) -> SkillResult:
@@ -254,6 +322,7 @@ class TimerSkill:
         if timer.deadline is not None:
             return SkillResult(f"The {timer.title} is already running.")
         timer.deadline = self._monotonic() + timer.left_s
+        self._changed(timer, TimerChange.UPDATED)
         return SkillResult(f"Resumed the {timer.title}.")
 
     def _status(self, slots: Mapping[str, Any], context: SkillContext) -> SkillResult:
@@ -296,6 +365,7 @@ class TimerSkill:
             timer.left_s = left
         else:
             timer.deadline += sign * change.seconds
+        self._changed(timer, TimerChange.UPDATED)
         if sign > 0:
             return SkillResult(f"Added {change.spoken()} to the {timer.title}.")
         return SkillResult(f"Took {change.spoken()} off the {timer.title}.")
@@ -337,6 +407,7 @@ class TimerSkill:
             for timer in due:
                 del self._timers[timer.number]
         for timer in sorted(due, key=lambda t: t.deadline or 0.0):
+            _tell_room(timer, timer.changed(TimerChange.FINISHED, now, None))
             try:
                 timer.announce(timer.done_text())
             except Exception:  # the scheduler thread must outlive a failing announcer

@@ -7,8 +7,9 @@ endpointer; speech-to-text, the router, the language model and the voice are sha
 own seat at the claim board. What the loop does goes back to the satellite that heard it:
 ``detection`` on the wake word, ``voice-stopped`` when the command ends, ``transcript``,
 ``synthesize`` with the reply text, the reply as ``audio-start``/``audio-chunk``/``audio-stop``,
-and ``error`` when the turn fails. A satellite that asks to listen without the wake word
-(``run-pipeline`` from speech-to-text: it heard its own wake word) gets a turn at once.
+``error`` when the turn fails, and the ``timer-*`` events of the timers set there. A satellite
+that asks to listen without the wake word (``run-pipeline`` from speech-to-text: it heard its
+own wake word) gets a turn at once.
 
 Faults end the turn, never the daemon: a satellite that disconnects mid-turn cancels its turn
 (nothing half-heard is acted on) with a ``satellite_lost`` error event; one that sends a
@@ -38,12 +39,14 @@ from ..events import (
     Event,
     ListenStarted,
     Reply,
+    TimerChanged,
     Transcript,
     TurnFailed,
     TurnFinished,
     WakeDetected,
 )
 from ..voice.audio import FRAME_SAMPLES, SAMPLE_RATE_HZ
+from .timers import wyoming_timer_event
 
 __all__ = ["SatelliteLink", "SatelliteSink", "SatelliteSource"]
 
@@ -310,6 +313,8 @@ class SatelliteLink:
             self._send(Synthesize(text=event.text).event())
         elif isinstance(event, TurnFailed) and event.turn is not None:
             self._send(Error(text=event.message, code=event.code).event())
+        elif isinstance(event, TimerChanged):
+            self._send(wyoming_timer_event(event))
         elif isinstance(event, TurnFinished):
             self._turn = None
 

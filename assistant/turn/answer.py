@@ -391,6 +391,7 @@ class Answerer:
             language=self.config.assistant.language,
             data_dir=self.data_dir,
             announce=self.announce,
+            emit=self.bus.emit,
             settings=self.config.skills.get(skill.name, {}),
             abilities=tuple(
                 s.description for s in self.skills if self.profiles.allows_skill(s.name)

@@ -4,7 +4,8 @@ being programs that read and write files at real time. A command said at the sat
 acted on in the satellite's area and answered on the satellite's speaker; a satellite killed
 mid-turn ends that turn with an error and nothing acted on, and it is taken back when it
 returns; one that sends malformed or oversized events is dropped with an error while the
-Hearth's own room keeps answering."""
+Hearth's own room keeps answering. A timer set at the satellite is told to it (``timer-*``
+events, which the satellite forwards to its event service) and rings there."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import pytest
 from broker import Broker, Recorder, free_port
 from house import House
 from speech import utterance
+from wyoming_events import EventService
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = ROOT / "tests" / "support"
@@ -49,7 +51,7 @@ class Satellite:
     """wyoming-satellite 1.0.0, headless: the microphone plays files put in ``folder``, the
     speaker appends to ``folder/speaker.raw``."""
 
-    def __init__(self, python: str, folder: Path, port: int) -> None:
+    def __init__(self, python: str, folder: Path, port: int, *extra: str) -> None:
         self.folder = folder
         self.port = port
         folder.mkdir(parents=True, exist_ok=True)
@@ -73,6 +75,7 @@ class Satellite:
                 f"{sys.executable} {SUPPORT / 'paced_speaker.py'} {self.speaker} 22050",
                 "--snd-command-rate",
                 "22050",
+                *extra,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -184,6 +187,60 @@ def test_a_satellite_is_a_room_and_its_faults_stay_in_it(
         satellite.kill()
         bad = house.stop()
         recorder.close()
+    assert bad == []
+
+
+def test_a_timer_set_at_a_satellite_is_told_to_it_and_rings_there(
+    satellite_python: str, own_broker: Broker, tmp_path: Path
+) -> None:
+    """wyoming-satellite 1.0.0 has no timers of its own, but forwards what Hearth tells it to
+    its event service: here a real Wyoming server that records them."""
+    port, events_port = free_port(), free_port()
+    service = EventService(events_port)
+    satellite = Satellite(
+        satellite_python, tmp_path / "hall", port, "--event-uri", f"tcp://127.0.0.1:{events_port}"
+    )
+    recorder = Recorder(own_broker.port)
+    house = House(tmp_path, own_broker.port)
+    extra = (
+        f'\n[[rooms.satellites]]\nname = "hall"\nhost = "127.0.0.1"\nport = {port}\narea = "Hall"\n'
+    )
+    try:
+        house.add("kitchen", extra=extra)
+        house.wait_ready("kitchen")
+        kitchen = house.rooms["kitchen"]
+        assert _wait(
+            lambda: any("satellite hall" in line and "connected" in line for line in kitchen.lines)
+        )
+        satellite.say(utterance(0.5, "Hey Jarvis.", 0.6, "Set a timer for 3 seconds.", 1.5))
+        assert _wait(lambda: bool(service.of_type("timer-started")), 40), "\n".join(
+            kitchen.lines[-30:]
+        )
+        started = service.of_type("timer-started")[0]
+        assert started.data["total_seconds"] == 3 and started.data["start_seconds"] == 3
+        assert _wait(lambda: bool(service.of_type("timer-finished")), 20)
+        finished = service.of_type("timer-finished")[0]
+        assert finished.data["id"] == started.data["id"]
+        assert 2.5 < finished.at - started.at < 6.0
+        heard_at_finish = satellite.heard_s()
+        # then the spoken reply, on the satellite's own speaker
+        assert _wait(
+            lambda: any(
+                r.type == "synthesize" and "timer is done" in r.data.get("text", "")
+                for r in service.received
+                if r.at >= finished.at
+            ),
+            20,
+        )
+        assert _wait(lambda: satellite.heard_s() > heard_at_finish + 0.5, 20)
+        assert not service.of_type("timer-cancelled")
+        announced = [p for t, p, _ in recorder.messages if t == "hearth/kitchen/event/timer"]
+        assert [json.loads(p)["change"] for p in announced] == ["started", "finished"]
+    finally:
+        satellite.kill()
+        bad = house.stop()
+        recorder.close()
+        service.close()
     assert bad == []
 
 
