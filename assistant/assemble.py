@@ -187,9 +187,11 @@ class Hearth:
             raise ConfigError("not_listening", "this Hearth was assembled without listening")
         return Hearing(wake, Endpointer(vad, self.config.vad), self.stt)
 
-    def prepare(self) -> None:
-        """Read the language model's tool prompt now, before the first command needs it."""
-        self.router.prepare()
+    def prepare(self, gives_way: bool = False) -> bool:
+        """Read the language model's tool prompt now, before the first command needs it (with
+        ``gives_way``: unless a command needs the model first, which then reads it); ``False``
+        when it was not read."""
+        return self.router.prepare(gives_way)
 
     def keep_replies(self, stop: threading.Event | None = None) -> int:
         """Synthesise the fixed replies to switching each exposed device on and off, so that

@@ -133,8 +133,9 @@ def serve(config_path: str | None, input_path: str | None, output_path: str | No
 class _Behind:
     """Start-up work done once Hearth listens: the language model's tool prompt, then the fixed
     replies, in a thread of its own at the lowest CPU priority. A command the templates
-    understand never waits for it; one that needs the model waits on the model's lock for the
-    rest of it. :meth:`stop` ends it between two replies, before the process exits."""
+    understand never waits for it; one that needs the model stops the read and reads the
+    prompt itself at its own priority. :meth:`stop` ends it between two replies, before the
+    process exits."""
 
     def __init__(self, hearth: Hearth, since: float) -> None:
         self._hearth = hearth
@@ -147,13 +148,13 @@ class _Behind:
         with contextlib.suppress(OSError):  # lower only this thread (Linux: a thread is a task)
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _PREPARE_NICE)
         started = time.perf_counter()
-        self._hearth.prepare()
-        done = time.perf_counter()
-        _LOGGER.info(  # the second figure is what a first command to the model sees
-            "tool prompt read in %.1f s; ready in %.1f s with it",
-            done - started,
-            done - self._since,
-        )
+        if self._hearth.prepare(gives_way=True):
+            done = time.perf_counter()
+            _LOGGER.info(  # the second figure is what a first command to the model sees
+                "tool prompt read in %.1f s; ready in %.1f s with it",
+                done - started,
+                done - self._since,
+            )
         started = time.perf_counter()
         try:
             made = self._hearth.keep_replies(self._stop)

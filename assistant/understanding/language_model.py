@@ -145,10 +145,15 @@ class LanguageModel(Protocol):
         ...
 
     def prepare(
-        self, messages: Sequence[Message], schema: Mapping[str, Any], deadline_s: float
+        self,
+        messages: Sequence[Message],
+        schema: Mapping[str, Any],
+        deadline_s: float,
+        gives_way: bool = False,
     ) -> bool:
         """Read ``messages`` (a prompt later calls start with) into the model's cache now;
-        ``True`` when a state saved earlier made that instant."""
+        ``True`` when a state saved earlier made that instant. With ``gives_way`` the read
+        stops (:class:`RouterError` ``llm_cancelled``) as soon as another call waits."""
         ...
 
     def cancel(self) -> None:
@@ -172,12 +177,14 @@ class LlamaCppModel:
     """llama-cpp-python with a GGUF file; loaded and warmed once in :meth:`load`.
 
     One call at a time: a second caller waits for the first to finish (llama.cpp contexts are
-    not thread-safe). A call is stopped, never abandoned: llama.cpp asks an abort callback after
-    every node of its compute graph, and the callback says stop once the call's deadline has
-    passed or :meth:`cancel` was called, so even a long prompt ends within milliseconds of its
-    deadline. At exit (and in :meth:`close`) the running call is stopped and waited for before the
-    model is freed: a thread still inside llama.cpp while the interpreter tears down, or a model
-    freed under a running call, is what crashes a process with SIGSEGV.
+    not thread-safe), except behind a read that gives way (the tool prompt read at the lowest
+    priority after start), which stops as soon as a command needs the model. A call is
+    stopped, never abandoned: llama.cpp asks an abort callback after every node of its compute
+    graph, and the callback says stop once the call's deadline has passed or :meth:`cancel`
+    was called, so even a long prompt ends within milliseconds of its deadline. At exit (and
+    in :meth:`close`) the running call is stopped and waited for before the model is freed: a
+    thread still inside llama.cpp while the interpreter tears down, or a model freed under a
+    running call, is what crashes a process with SIGSEGV.
     """
 
     def __init__(
@@ -193,6 +200,9 @@ class LlamaCppModel:
         self._cache_bytes = prompt_cache_bytes
         self._llama: Any = None
         self._lock = threading.Lock()
+        self._waiting = 0  # callers waiting for the lock (counted under _counting)
+        self._counting = threading.Lock()
+        self._gives_way = False  # the running call stops when a caller waits
         self._stop = threading.Event()  # cancel() or closing: the running call stops
         self._until = float("inf")  # the running call's deadline (monotonic)
         self._abort_callback: Any = None  # kept: llama.cpp holds a pointer to it
@@ -234,6 +244,8 @@ class LlamaCppModel:
         import llama_cpp
 
         def should_stop(_data: Any) -> bool:
+            if self._gives_way and self._waiting:
+                return True
             return self._stop.is_set() or time.monotonic() >= self._until
 
         self._abort_callback = llama_cpp.ggml_abort_callback(should_stop)
@@ -283,11 +295,18 @@ class LlamaCppModel:
         return "".join(pieces)
 
     def prepare(
-        self, messages: Sequence[Message], schema: Mapping[str, Any], deadline_s: float
+        self,
+        messages: Sequence[Message],
+        schema: Mapping[str, Any],
+        deadline_s: float,
+        gives_way: bool = False,
     ) -> bool:
         """Read ``messages`` into the cache: from the state kept on disk for this model and
         prompt (:mod:`assistant.understanding.prompt_state`), else by evaluating them, and then
-        keep that state for the next start. ``True`` when it was read from disk."""
+        keep that state for the next start. ``True`` when it was read from disk. With
+        ``gives_way`` the evaluation stops (``llm_cancelled``) once another call waits: a
+        thread at the lowest priority on a busy machine would otherwise hold the model for
+        minutes while a command waits behind it."""
         from .prompt_state import restore_state, save_state, state_path
 
         if self._llama is None:
@@ -300,12 +319,16 @@ class LlamaCppModel:
                 "chat_format": self._config.chat_format,
             }
             path = state_path(self._state_dir, self._files.paths[0], settings, messages, schema)
-            with self._lock:
+            with self._turn(gives_way):
                 if restore_state(self._llama, path):
                     return True
-        self.complete_json(messages, schema, 1, deadline_s)
+        response_format = {"type": "json_object", "schema": dict(schema)}
+        for _ in self._generate(messages, 1, deadline_s, response_format, gives_way):
+            pass
+        if self.last is not None and self.last.timed_out:
+            raise RouterError("llm_timeout", f"the prompt was not read within {deadline_s:g} s")
         if path is not None:
-            with self._lock:
+            with self._turn(gives_way):
                 save_state(self._llama, path)
         return False
 
@@ -322,14 +345,34 @@ class LlamaCppModel:
         max_tokens: int,
         deadline_s: float,
         response_format: dict[str, Any] | None,
+        gives_way: bool = False,
     ) -> Iterator[str]:
         if self._llama is None:
             raise RouterError("llm_not_loaded", "the language model is not loaded (call load())")
         started = time.monotonic()
         until = started + deadline_s
         return self._pieces(
-            [dict(m) for m in messages], max_tokens, started, until, response_format
+            [dict(m) for m in messages], max_tokens, started, until, response_format, gives_way
         )
+
+    @contextlib.contextmanager
+    def _turn(self, gives_way: bool) -> Iterator[None]:
+        """Hold the model for one call; a caller that has to wait makes a running call that
+        gives way stop (the abort callback reads ``_waiting``)."""
+        if not self._lock.acquire(blocking=False):
+            with self._counting:
+                self._waiting += 1
+            try:
+                self._lock.acquire()
+            finally:
+                with self._counting:
+                    self._waiting -= 1
+        try:
+            self._gives_way = gives_way
+            yield
+        finally:
+            self._gives_way = False
+            self._lock.release()
 
     def _pieces(
         self,
@@ -338,10 +381,11 @@ class LlamaCppModel:
         started: float,
         until: float,
         response_format: dict[str, Any] | None,
+        gives_way: bool,
     ) -> Iterator[str]:
         tokens, first, timed_out = 0, 0.0, False
         lower_this_thread()
-        with self._lock:
+        with self._turn(gives_way):
             if self._llama is None:
                 raise RouterError("llm_not_loaded", "the language model is closed")
             threads = self._config.n_threads
@@ -378,6 +422,10 @@ class LlamaCppModel:
                     if self._stop.is_set():
                         raise RouterError(
                             "llm_cancelled", "the language model was stopped"
+                        ) from None
+                    if gives_way and self._waiting:
+                        raise RouterError(
+                            "llm_cancelled", "the read gave way to a command"
                         ) from None
                     if response_format is None:
                         return  # a streamed answer simply ends at its deadline

@@ -191,11 +191,13 @@ class Router:
             self._catalog = (key, tools, whole)
         return self._catalog[2]
 
-    def prepare(self) -> None:
+    def prepare(self, gives_way: bool = False) -> bool:
         """Read the tool prompt into the model's cache now, so the first command the templates
-        miss does not pay for it (about 4 s with the default model on 2 cores)."""
-        if self.tool_caller is not None:
-            self.tool_caller.prepare(self.catalog())
+        miss does not pay for it (about 4 s with the default model on 2 cores); with
+        ``gives_way``, only until a command needs the model. ``False`` when it was not read."""
+        if self.tool_caller is None:
+            return True
+        return self.tool_caller.prepare(self.catalog(), gives_way)
 
     # -- layer 3 -----------------------------------------------------------------------------
 

@@ -111,21 +111,27 @@ class ToolCaller:
             self._tool_prompt = (catalog, f"{TOOL_PROMPT}\n{catalog.prompt()}")
         return self._tool_prompt[1]
 
-    def prepare(self, catalog: ToolCatalog) -> None:
+    def prepare(self, catalog: ToolCatalog, gives_way: bool = False) -> bool:
         """Evaluate layer 2's system prompt now (at start, or after the devices changed), so
-        that the first command that reaches the model pays only for its own words."""
+        that the first command that reaches the model pays only for its own words. With
+        ``gives_way`` a command that needs the model stops the read and reads it itself.
+        ``True`` when the prompt is in the cache now."""
         messages: list[Message] = [
             {"role": "system", "content": self.system_prompt(catalog)},
             {"role": "user", "content": "hello"},
         ]
         try:
             deadline_s = max(self._config.timeout_s, _PREPARE_S)
-            restored = self._model.prepare(messages, catalog.schema(), deadline_s)
+            restored = self._model.prepare(messages, catalog.schema(), deadline_s, gives_way)
         except RouterError as err:
-            _LOGGER.warning("could not prepare the tool prompt: %s", err)
-            return
+            if gives_way and err.code == "llm_cancelled":
+                _LOGGER.info("the tool prompt read gave way to a command, which reads it")
+            else:
+                _LOGGER.warning("could not prepare the tool prompt: %s", err)
+            return False
         self._prepared = messages[0]["content"]
         _LOGGER.info("tool prompt %s", "restored from disk" if restored else "read")
+        return True
 
     def decide(
         self,

@@ -56,7 +56,7 @@ def test_stopping_while_the_model_thinks_exits_cleanly(
     try:
         daemon.wait_line("ready in", timeout_s=300)
         recorder.client.publish("hearth/hogrun/cmd/ask", "tell me a long story about a dragon")
-        # under the hog the tool prompt, read behind READY, can take minutes to be ready
+        # the tool prompt read behind READY gives way; the question reads it at its own priority
         assert recorder.wait_for("hearth/hogrun/event/intent", timeout_s=300)
         time.sleep(0.5)  # inside llama.cpp now
         daemon.process.send_signal(signal.SIGTERM)

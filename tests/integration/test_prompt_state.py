@@ -3,6 +3,7 @@ new process's model instead of read again; a damaged or stale file is not used."
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -75,4 +76,23 @@ def test_another_prompt_has_its_own_state(tmp_path: Path) -> None:
     smaller = ToolCatalog.build(TOOLS[:3], ENTITIES)
     layers.prepare(smaller)
     assert len(list(tmp_path.glob("*.npz"))) == 2
+    model.close()
+
+
+def test_a_read_that_gives_way_stops_for_a_command(tmp_path: Path) -> None:
+    """The tool prompt read behind READY, at the lowest priority, stops as soon as a command
+    needs the model, instead of holding the model while the command waits."""
+    model, layers = fresh(tmp_path)
+    outcome: list[bool] = []
+    behind = threading.Thread(target=lambda: outcome.append(layers.prepare(CATALOG, True)))
+    behind.start()
+    while not model._lock.locked() and behind.is_alive():
+        time.sleep(0.001)
+    time.sleep(0.3)  # past the look for a saved state: reading takes seconds
+    assert model._lock.locked()  # the read holds the model
+    call = layers.decide("what time is it", CATALOG, [])
+    behind.join()
+    assert outcome == [False]  # it gave way
+    assert list(tmp_path.glob("*.npz"))  # the command read the prompt and kept it
+    assert call is not None and call.intent == "HassGetCurrentTime"
     model.close()

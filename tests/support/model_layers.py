@@ -25,8 +25,8 @@ class ModelLayers:
     ) -> RouteResult | None:
         return self.tool_caller.decide(text, catalog, history, **kw)
 
-    def prepare(self, catalog: ToolCatalog) -> None:
-        self.tool_caller.prepare(catalog)
+    def prepare(self, catalog: ToolCatalog, gives_way: bool = False) -> bool:
+        return self.tool_caller.prepare(catalog, gives_way)
 
     def system_prompt(self, catalog: ToolCatalog) -> str:
         return self.tool_caller.system_prompt(catalog)

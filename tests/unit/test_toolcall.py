@@ -331,7 +331,11 @@ class ScriptedModel:
         return iter(self.pieces)
 
     def prepare(
-        self, messages: Sequence[Mapping[str, str]], schema: Mapping[str, Any], deadline_s: float
+        self,
+        messages: Sequence[Mapping[str, str]],
+        schema: Mapping[str, Any],
+        deadline_s: float,
+        gives_way: bool = False,
     ) -> bool:
         return False
 
