@@ -9,13 +9,17 @@ A round, as each room sees it (:meth:`Seat.decide`):
 1. Another room is speaking, or stopped less than ``rooms.echo_s`` ago: the wake word may be
    its reply coming out of its speaker, so it is ignored.
 2. No other room is online: this one answers at once, with no wait.
-3. Another room claimed more than the window, but less than a second, before this one: that
-   round is decided already; this room keeps quiet.
+3. Another room claimed more than the window, but less than a second, before this one, or
+   has taken this round already: that round is decided; this room keeps quiet.
 4. Otherwise the round starts at its first claim and lasts ``rooms.window_s``, or less once every
    online room has claimed. The best claim (most speech over its own noise floor, then the
    detector's score) wins; every room works this out from the same claims.
 5. The winner says it took the turn (a ``won`` message). If it does not within
    ``rooms.takeover_s`` (it died mid-round), the next best takes the turn, with the audio it held.
+   A winner whose claim went out more than the window after another's (its loop was behind its
+   audio: a busy machine) may have been too late for that room, which then settled the round
+   without it; so it first waits out a round trip for that room's ``won`` and keeps quiet if
+   one comes.
 
 A room that vanishes mid-round cannot hold the others: every wait has a deadline. Messages that
 are malformed, from the future or too many are refused with an ``error`` event (one per sender
@@ -41,6 +45,7 @@ __all__ = ["AnswerAlways", "ClaimBoard", "Seat", "Verdict", "WakeArbiter"]
 _LOGGER = logging.getLogger(__name__)
 
 _DELIVERY_S: Final = 0.03  # a claim made this close to the window's end may arrive after it
+_ROUND_TRIP_S: Final = 0.1  # a claim out and an answer back, on a busy machine
 _MEMORY_S: Final = 3.0  # claims older than this are forgotten
 _LATE_S: Final = 1.0  # a wake-up this long after a round began belongs to that round
 _FLOOD_MESSAGES: Final = 8  # more messages than this from one Hearth within _FLOOD_S is a flood
@@ -177,15 +182,15 @@ class ClaimBoard:
             self._remember(own)
         self._send(self.topic, own.to_json())
         with self._cond:
-            verdict = self._round(seat, own)
+            verdict = self._round(seat, own, sent=self._clock())
         if verdict.won:
             self._send(self.topic, Claim(own.node, own.room, own.ts, kind=Kind.WON).to_json())
         return verdict
 
-    def _round(self, seat: Seat, own: Claim) -> Verdict:
+    def _round(self, seat: Seat, own: Claim, sent: float) -> Verdict:
         """Steps 2 to 5 of a round, holding the lock (it is released while waiting). The claims
         are looked at again whenever one arrives: one that comes late but was made earlier
-        still counts."""
+        still counts. ``sent``: when this room's claim went out."""
         started = self._clock()
         if not self._anyone_else(seat):
             self._took(own)
@@ -195,35 +200,52 @@ class ClaimBoard:
         while True:
             others = [c for c in self._claims.values() if c.key != own.key]
             earlier = [c for c in others if own.ts - _LATE_S <= c.ts < own.ts - closed_s]
-            taken = self._taken_since(own, own.ts - _LATE_S)
-            if earlier or taken:
-                first = taken or max(earlier, key=Claim.rank)
-                wait_ms = 1000 * (self._clock() - started)
-                return Verdict(False, "decided", _name(first), wait_ms, 1, own.level_db)
             start = min([c.ts for c in others if c.ts >= own.ts - closed_s] + [own.ts])
             members = [own, *(c for c in self._members(start, closed_s) if c.key != own.key)]
+            taken = self._taken(own)
+            if earlier or taken:
+                first = taken or _name(max(earlier, key=Claim.rank))
+                wait_ms = 1000 * (self._clock() - started)
+                reason = "lost" if first in map(_name, members) else "decided"
+                return Verdict(False, reason, first, wait_ms, len(members), own.level_db)
             left = deadline - self._clock()
             if self._everyone_in(members) or left <= 0:
-                return self._settle(own, members, started)
+                return self._settle(own, members, started, sent)
             self._cond.wait(left)
 
-    def _taken_since(self, own: Claim, since: float) -> Claim | None:
-        """Another room's claim from ``since`` on that it has taken already (it decided
-        before this room's claim reached it)."""
+    def _taken(self, own: Claim) -> str:
+        """Another room that has taken this round already (it decided before this room's
+        claim reached it), by name; "" for none. Its claim may be up to a window later than
+        this room's (it heard the wake word's loudest moment later)."""
         for key, ts in self._won.items():
-            claim = self._claims.get(key)
-            if key != own.key and claim is not None and since <= ts <= own.ts + _DELIVERY_S:
-                return claim
-        return None
+            if key != own.key and own.ts - _LATE_S <= ts <= own.ts + self.config.window_s:
+                claim = self._claims.get(key)
+                return _name(claim) if claim is not None else "/".join(key)
+        return ""
 
-    def _settle(self, own: Claim, members: list[Claim], started: float) -> Verdict:
+    def _late(self, own: Claim, members: list[Claim], sent: float) -> bool:
+        """Whether this room's claim went out so long after another's that that room may have
+        closed its window without it (this room's loop was behind its audio)."""
+        closed_s = self.config.window_s - _DELIVERY_S
+        return any(sent > c.ts + closed_s for c in members if c.key != own.key)
+
+    def _settle(self, own: Claim, members: list[Claim], started: float, sent: float) -> Verdict:
         """The best claim of the round takes the turn; one that does not say so in time is
-        passed over for the next."""
+        passed over for the next. A best claim that went out late first hears whether a room
+        that closed its window without it took the turn: that room's ``won`` left before this
+        claim reached it, so it arrives within a round trip of ``sent``."""
         passed: set[tuple[str, str]] = set()
         while True:
             left = [c for c in members if c.key not in passed]
             best = max(left, key=Claim.rank)
             if best.key == own.key:
+                if self._late(own, members, sent):
+                    until = sent + min(_ROUND_TRIP_S, self.config.takeover_s / 2)
+                    while not (taken := self._taken(own)) and (wait := until - self._clock()) > 0:
+                        self._cond.wait(wait)
+                    if taken:
+                        wait_ms = 1000 * (self._clock() - started)
+                        return Verdict(False, "decided", taken, wait_ms, len(members), own.level_db)
                 self._took(own)
                 wait_ms = 1000 * (self._clock() - started)
                 reason = "takeover" if passed else "best"

@@ -34,6 +34,7 @@ class Trial:
     yielded: list[str]
     lights: list[str]  # light command topics published
     wait_ms: list[float]  # arbitration wait of every room that heard it
+    reasons: list[str]  # why each room that yielded did
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,8 @@ def _trial(house: House, recorder: Recorder, audio: np.ndarray, gains: dict[str,
         if t.endswith(("/event/wake", "/event/wake_yielded"))
     ]
     lights = [t for t, _, _ in new if t.startswith("home/") and t.endswith("_light/set")]
-    return Trial(max(gains, key=lambda n: gains[n]), woke, yielded, lights, waits)
+    reasons = [json.loads(p)["reason"] for t, p, _ in new if t.endswith("/event/wake_yielded")]
+    return Trial(max(gains, key=lambda n: gains[n]), woke, yielded, lights, waits, reasons)
 
 
 def test_one_room_alone_answers_with_no_wait(own_broker: Broker, tmp_path: Path) -> None:

@@ -334,3 +334,76 @@ def test_a_room_behind_its_source_claims_the_time_the_audio_was_heard() -> None:
         clock.tick(0.08 * n)
         now[0] += 0.001
     assert abs(clock.at(0.08 * 88) - (1000.0 + 0.08 * 88)) < 0.01
+
+
+class SlowHouse(House):
+    """A house whose broker carries some rooms' messages to some others late (a busy machine):
+    ``slow[(sender, receiver)]`` seconds."""
+
+    def __init__(self, *nodes: str, slow: dict[tuple[str, str], float], config: RoomsConfig):
+        self.slow = slow
+        super().__init__(*nodes, config=config)
+
+    def _relay(self, topic: str, payload: str) -> None:
+        self.sent.append((topic, payload))
+        sender = topic.split("/")[1]
+        for node, board in self.boards.items():
+            delay = self.slow.get((sender, node), 0.0)
+            if delay:
+                threading.Timer(delay, board.on_message, (topic, payload.encode(), False)).start()
+            else:
+                board.on_message(topic, payload.encode(), False)
+
+
+WIDE = RoomsConfig(window_s=0.2, takeover_s=0.4, echo_s=0.5)
+
+
+def decide_at(seat: Seat, after_s: float, level_db: float, heard_at: float) -> Any:
+    """``seat`` decides ``after_s`` from now in its own thread; the thread and its verdict."""
+    verdict: dict[str, Verdict] = {}
+
+    def run() -> None:
+        time.sleep(after_s)
+        verdict["v"] = seat.decide(0.9, level_db, heard_at)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, verdict
+
+
+def test_a_claim_that_went_out_too_late_for_the_other_room_does_not_answer_twice() -> None:
+    """The kitchen is louder, but its loop is behind its audio: its claim goes out after the
+    hall closed its window alone and took the turn, while the hall's won is still on its way.
+    The kitchen hears it within a round trip and keeps quiet: one room answers."""
+    house = SlowHouse("kitchen", "hall", slow={("hall", "kitchen"): 0.06}, config=WIDE)
+    heard_at = time.time()
+    hall_thread, hall = decide_at(house.seat("hall"), 0.0, 10.0, heard_at)
+    kitchen_thread, kitchen = decide_at(house.seat("kitchen"), 0.22, 30.0, heard_at)
+    hall_thread.join(5)
+    kitchen_thread.join(5)
+    assert hall["v"].won and hall["v"].reason == "best"
+    assert not kitchen["v"].won and kitchen["v"].winner == "hall"
+
+
+def test_a_late_claim_that_was_counted_still_answers() -> None:
+    """The kitchen's claim goes out late but within the hall's window: the hall counted it and
+    waits for the kitchen, which takes the turn once a round trip brought no other won."""
+    house = House("kitchen", "hall", config=WIDE)
+    heard_at = time.time() - 0.05
+    hall_thread, hall = decide_at(house.seat("hall"), 0.0, 10.0, heard_at)
+    kitchen_thread, kitchen = decide_at(house.seat("kitchen"), 0.15, 30.0, heard_at)
+    hall_thread.join(5)
+    kitchen_thread.join(5)
+    assert kitchen["v"].won and kitchen["v"].reason == "best"
+    assert not hall["v"].won and hall["v"].reason == "lost" and hall["v"].winner == "kitchen"
+
+
+def test_a_room_that_took_the_round_with_a_later_claim_keeps_the_others_quiet() -> None:
+    """The hall heard the wake word's loudest moment 80 ms after the kitchen did, and took the
+    round alone before the kitchen's claim went out: the kitchen keeps quiet."""
+    house = House("kitchen", "hall", config=WIDE)
+    heard_at = time.time()
+    hall = house.seat("hall").decide(0.9, 10.0, heard_at)
+    assert hall.won
+    kitchen = house.seat("kitchen").decide(0.9, 30.0, heard_at - 0.08)
+    assert not kitchen.won and kitchen.winner == "hall"
