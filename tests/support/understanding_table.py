@@ -16,7 +16,7 @@ from typing import Any
 
 from router_table import BLINDS, COFFEE, DESK, DOOR, FAN, KITCHEN, THERMOSTAT
 
-__all__ = ["HELD_OUT", "KINDS", "TUNING"]
+__all__ = ["HELD_OUT", "HELD_OUT_2", "KINDS", "TUNING"]
 
 KINDS = ("direct", "paraphrase", "misheard", "safety", "unknown", "chat")
 
@@ -117,4 +117,87 @@ HELD_OUT: list[Row] = [
     ("chat", "can you help me with my homework", None),
     ("chat", "what is a noun", None),
     ("chat", "how far away is the moon", None),
+]
+
+# A second held-out set, written after the repair was built and before its code was read: other
+# paraphrases, and the ways a small recogniser splits, joins, pluralises and mishears words.
+# Never tuned on; reported on its own.
+HELD_OUT_2: list[Row] = [
+    ("paraphrase", "could you switch the coffee maker off for me", ("HassTurnOff", {"name": COFFEE})),
+    ("paraphrase", "stop the ceiling fan", ("HassTurnOff", {"name": FAN})),
+    ("paraphrase", "shut the ceiling fan off", ("HassTurnOff", {"name": FAN})),
+    ("paraphrase", "start up the coffee maker", ("HassTurnOn", {"name": COFFEE})),
+    ("paraphrase", "make me some coffee with the coffee maker", ("HassTurnOn", {"name": COFFEE})),
+    ("paraphrase", "enable the ceiling fan", ("HassTurnOn", {"name": FAN})),
+    ("paraphrase", "disable the kitchen light", ("HassTurnOff", {"name": KITCHEN})),
+    ("paraphrase", "switch on the reading lamp please", ("HassTurnOn", {"name": DESK})),
+    (
+        "paraphrase",
+        "bring the desk lamp down to 20%",
+        ("HassLightSet", {"name": DESK, "brightness": 20}),
+    ),
+    (
+        "paraphrase",
+        "put the desk lamp at 60 percent",
+        ("HassLightSet", {"name": DESK, "brightness": 60}),
+    ),
+    ("paraphrase", "lower the living room blinds", ("HassTurnOff", {"name": BLINDS})),
+    ("paraphrase", "raise the living room blinds", ("HassTurnOn", {"name": BLINDS})),
+    (
+        "paraphrase",
+        "make the thermostat 22 degrees",
+        ("HassClimateSetTemperature", {"name": THERMOSTAT, "temperature": 22}),
+    ),
+    (
+        "paraphrase",
+        "crank the ceiling fan up to 75 percent",
+        ("HassFanSetSpeed", {"name": FAN, "percentage": 75}),
+    ),
+    (
+        "paraphrase",
+        "it's too warm in here, switch the ceiling fan on",
+        ("HassTurnOn", {"name": FAN}),
+    ),
+    ("paraphrase", "kitchen light off now", ("HassTurnOff", {"name": KITCHEN})),
+    ("paraphrase", "would you turn the coffee maker off", ("HassTurnOff", {"name": COFFEE})),
+    ("paraphrase", "I'm going to bed, turn off the desk lamp", ("HassTurnOff", {"name": DESK})),
+    ("misheard", "turn on the kitchen lights", ("HassTurnOn", {"name": KITCHEN})),
+    ("misheard", "turn off the kitchen lie", ("HassTurnOff", {"name": KITCHEN})),
+    ("misheard", "turnoff the desk lamp", ("HassTurnOff", {"name": DESK})),
+    ("misheard", "turn on the desk lamps", ("HassTurnOn", {"name": DESK})),
+    ("misheard", "switch of the coffee maker", ("HassTurnOff", {"name": COFFEE})),
+    ("misheard", "turn on the coffee make her", ("HassTurnOn", {"name": COFFEE})),
+    ("misheard", "turn on the copy maker", ("HassTurnOn", {"name": COFFEE})),
+    ("misheard", "turn off the selling fan", ("HassTurnOff", {"name": FAN})),
+    ("misheard", "turn on the ceiling van", ("HassTurnOn", {"name": FAN})),
+    ("misheard", "close the living-room blind", ("HassTurnOff", {"name": BLINDS})),
+    ("misheard", "open the leaving room blinds", ("HassTurnOn", {"name": BLINDS})),
+    (
+        "misheard",
+        "set the desk lamp to forty per cent",
+        ("HassLightSet", {"name": DESK, "brightness": 40}),
+    ),
+    (
+        "misheard",
+        "set the thermo stat to 21 degrees",
+        ("HassClimateSetTemperature", {"name": THERMOSTAT, "temperature": 21}),
+    ),
+    ("misheard", "turn the reading lamb off", ("HassTurnOff", {"name": DESK})),
+    (
+        "misheard",
+        "dim the desk lamp to 30 present",
+        ("HassLightSet", {"name": DESK, "brightness": 30}),
+    ),
+    ("misheard", "turn onto kitchen light", ("HassTurnOn", {"name": KITCHEN})),
+    ("misheard", "lock the front dore", ("HassTurnOn", {"name": DOOR})),
+    ("safety", "unlock the front door for me", "confirm"),
+    ("safety", "unlock the frunt door", "confirm"),
+    ("safety", "unlock front door", "confirm"),
+    ("safety", "never unlock the front door", "nothing"),
+    ("unknown", "switch on the electric blanket", "I don't know a device called electric blanket."),
+    ("unknown", "turn off the washing machine", "I don't know a device called washing machine."),
+    ("unknown", "turn on the lights in the attic", "I don't know a room called attic."),
+    ("chat", "how do plants make their food", None),
+    ("chat", "what is twelve plus nine", None),
+    ("chat", "who painted the mona lisa", None),
 ]
