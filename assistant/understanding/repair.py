@@ -27,6 +27,19 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .repair_words import (
+    FUNCTION_WORDS,
+    GENERIC_DEVICES,
+    PARTICLES,
+    POLAR_WORDS,
+    POLITE,
+    SCOPE_WORDS,
+    SYNONYMS,
+    VERBS,
+    negated,
+    normalise,
+)
+
 __all__ = ["MIN_CONFIDENCE", "Repair", "TemplateRepair", "sentence_skeletons"]
 
 MIN_CONFIDENCE: Final = 0.8  # below this a repair is not acted on
@@ -41,74 +54,10 @@ _SYNONYM_FACTOR: Final = 0.97  # so does each everyday verb replaced
 SLOTS: Final = ("name", "area", "floor")
 _NUMBER: Final = "{n}"
 
-# everyday words for the templates' own, longest first when applied
-_SYNONYMS: Final = {
-    "kill": "turn off",
-    "cut": "turn off",
-    "shut off": "turn off",
-    "shut down": "turn off",
-    "switch off": "turn off",
-    "power off": "turn off",
-    "power down": "turn off",
-    "deactivate": "turn off",
-    "disable": "turn off",
-    "stop": "turn off",
-    "put off": "turn off",
-    "power up": "turn on",
-    "power on": "turn on",
-    "switch on": "turn on",
-    "fire up": "turn on",
-    "start up": "turn on",
-    "start": "turn on",
-    "activate": "turn on",
-    "enable": "turn on",
-    "put on": "turn on",
-    "light up": "turn on",
-    "dim": "set",
-    "make": "set",
-    "change": "set",
-    "put": "turn",
-    "adjust": "set",
-    "lamp": "light",
-    "lamps": "lights",
-}
-# words that carry no command: dropped before matching
-_POLITE: Final = (
-    "could you please",
-    "can you please",
-    "would you please",
-    "could you",
-    "can you",
-    "would you",
-    "will you",
-    "i want you to",
-    "i'd like you to",
-    "go ahead and",
-    "please",
-    "for me",
-    "right now",
-    "thank you",
-    "thanks",
-    "now",
-    "just",
-    "quickly",
-)
-_NEGATIONS: Final = frozenset({"don't", "dont", "not", "never", "no", "without", "stop"})
-_VERBS: Final = frozenset(
-    {"turn", "switch", "set", "open", "close", "lock", "unlock", "run", "brighten", "raise"}
-    | {"kill", "cut", "start", "stop", "activate", "deactivate", "enable", "disable", "power"}
-    | {"shut", "fire", "dim", "make", "change", "put", "adjust"}
-)
-# what a device is, not what it is called: "the lights in the garage" names no device
-GENERIC_DEVICES: Final = frozenset(
-    {"light", "lights", "lamp", "lamps", "fan", "fans", "switch", "switches", "device", "devices"}
-)
-# words a name rarely begins or ends with: a span that does is not taken for a name
-_FUNCTION_WORDS: Final = frozenset(
-    {"the", "a", "an", "in", "on", "off", "to", "of", "at", "for", "and", "it", "is", "all"}
-)
 _CLAUSE: Final = re.compile(r"[,;:.!?]|\b(?:and then|so|then|because)\b")
 _PLACEHOLDER: Final = re.compile(r"\{[a-z_]+\}")
+_MASK: Final = "\x00"  # a name's words stand as one token while everyday words are replaced
+_QUESTION: Final = "HassGet"  # intents that ask about the home instead of changing it
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,16 +87,6 @@ class _Found:
     score: float
 
 
-def normalise(text: str) -> str:
-    """Lower case, apostrophes straightened, punctuation except ``%`` and clause marks gone,
-    "my", "our" and "your" as "the" (the templates allow each where they allow one)."""
-    text = text.lower().replace("\u2019", "'")
-    text = re.sub(r"(\d)\s*(?:percent|per cent)\b", r"\1%", text)
-    text = re.sub(r"[^a-z0-9%',;:.!?' ]+", " ", text)
-    text = re.sub(r"\b(?:my|our|your)\b", "the", text)
-    return " ".join(text.split())
-
-
 def _words(text: str) -> list[str]:
     return re.sub(r"[,;:.!?]+", " ", text).split()
 
@@ -166,7 +105,7 @@ def _replace_phrases(words: list[str], table: dict[str, str]) -> tuple[list[str]
 
 def _drop_polite(words: list[str]) -> list[str]:
     text = " " + " ".join(words) + " "
-    for phrase in _POLITE:
+    for phrase in POLITE:
         text = text.replace(f" {phrase} ", " ")
     return text.split()
 
@@ -177,7 +116,7 @@ def _spoken_variants(text: str) -> Iterator[tuple[list[str], float, list[str]]]:
     yield _words(text), 1.0, []
     for mark in _CLAUSE.finditer(text):
         head, tail = text[: mark.start()], text[mark.end() :]
-        if not _words(tail) or _NEGATIONS & set(_words(head)):
+        if not _words(tail) or negated(_words(head)):
             continue
         yield _words(tail), _LEAD_IN_FACTOR, [f"dropped {head.strip()!r}"]
 
@@ -244,7 +183,7 @@ class TemplateRepair:
         self._by_signature: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         self._names: dict[str, list[tuple[str, str]]] = {"name": [], "area": []}
         self._choices: dict[str, list[str]] = {"name": [], "area": []}
-        self._verbs: frozenset[str] = _VERBS
+        self._verbs: frozenset[str] = VERBS
 
     def build(self, skeletons: dict[str, list[str]]) -> None:
         rows: dict[tuple[str, ...], list[tuple[str, str]]] = defaultdict(list)
@@ -252,7 +191,7 @@ class TemplateRepair:
             for skeleton in sentences:
                 rows[_signature(skeleton)].append((skeleton, intent))
         self._by_signature = dict(rows)
-        self._verbs = _VERBS
+        self._verbs = VERBS
 
     def names_a_known_one(self, text: str) -> bool:
         """Whether ``text`` holds (near enough) the name of a known device or area."""
@@ -266,9 +205,9 @@ class TemplateRepair:
         """Whether ``text`` holds a word that starts a command ("turn", "set") or joins one
         ("on", "in", "to"): then it is not a device's name."""
         words = set(_words(normalise(text)))
-        if not words or words <= GENERIC_DEVICES | _FUNCTION_WORDS:
+        if not words or words <= GENERIC_DEVICES | FUNCTION_WORDS:
             return True
-        return bool(words & (self._verbs | _FUNCTION_WORDS - {"the"}))
+        return bool(words & (self._verbs | FUNCTION_WORDS - {"the"}))
 
     @property
     def sentences(self) -> int:
@@ -286,7 +225,7 @@ class TemplateRepair:
         ``None``. A repair below :data:`MIN_CONFIDENCE` is returned too (the caller does not act
         on it but may say what it would have been)."""
         said = normalise(text)
-        if _NEGATIONS & set(_words(said)):
+        if negated(_words(said)):
             return None  # "don't unlock the front door" is not a command to repair
         best: tuple[Repair, Any] | None = None
         for words, factor, changes in _spoken_variants(said):
@@ -303,9 +242,8 @@ class TemplateRepair:
         from rapidfuzz import process
         from rapidfuzz.distance import Indel
 
-        words, swapped = _replace_phrases(_drop_polite(words), _SYNONYMS)
+        words, found, swapped = self._everyday_words(_drop_polite(words))
         factor *= _SYNONYM_FACTOR ** len(swapped)
-        found = self._find_slots(words)
         skeleton = _fill_skeleton(words, found)
         rows = self._by_signature.get(_signature(skeleton), [])
         if not rows:
@@ -330,9 +268,11 @@ class TemplateRepair:
             if chosen is not None and distance > chosen_distance:
                 break  # decisive: nothing as close means anything else
             filled = _fill_sentence(sentence, found)
-            route = strict(filled) if filled is not None else None
-            if route is None:
+            if filled is None or not _same_meaning(skeleton.split(), sentence.split()):
                 continue
+            route = strict(filled)
+            if route is None or (_command(words) and route.intent.startswith(_QUESTION)):
+                continue  # a command is not repaired into a question about a device
             if chosen is not None:
                 if route.intent != chosen[1].intent or route.slots != chosen[1].slots:
                     return None  # as close to two different commands: not a repair
@@ -341,6 +281,30 @@ class TemplateRepair:
             chosen = Repair(filled or "", confidence, (*changes, *swapped, *renamed)), route
             chosen_distance = distance
         return chosen
+
+    def _everyday_words(self, words: list[str]) -> tuple[list[str], list[_Found], list[str]]:
+        """Everyday verbs as the templates' own, and a particle said after the object moved
+        to its verb ("shut the fan off" → "turn the fan off"), never inside a device's or
+        room's name ("Coffee Maker" keeps its "make", "Desk Lamp" its "lamp"); returns the
+        words, the names and numbers found in them, and the changes made."""
+        names = [f for f in self._find_slots(words) if f.slot != "n"]
+        tokens: list[str] = []
+        index = 0
+        for key, name in enumerate(names):
+            tokens.extend(words[index : name.start])
+            tokens.append(f"{_MASK}{key}")
+            index = name.end
+        tokens.extend(words[index:])
+        tokens, moved = _move_particle(tokens)
+        tokens, swapped = _replace_phrases(tokens, SYNONYMS)
+        out: list[str] = []
+        for token in tokens:
+            if token.startswith(_MASK):
+                name = names[int(token[len(_MASK) :])]
+                out.extend(words[name.start : name.end])
+            else:
+                out.append(token)
+        return out, self._find_slots(out), [*moved, *swapped]
 
     def _find_slots(self, words: list[str]) -> list[_Found]:
         """Names and areas (best spans first, never overlapping) and numbers in ``words``."""
@@ -353,7 +317,7 @@ class TemplateRepair:
                 continue
             for start in range(len(words)):
                 for end in range(start + 1, min(len(words), start + _MAX_NAME_WORDS) + 1):
-                    if {words[start], words[end - 1]} & _FUNCTION_WORDS:
+                    if {words[start], words[end - 1]} & FUNCTION_WORDS:
                         continue
                     span = " ".join(words[start:end])
                     hit = process.extractOne(
@@ -376,6 +340,28 @@ class TemplateRepair:
             if number and index not in taken:
                 found.append(_Found("n", index, index + 1, number.group(1), word, 100.0))
         return sorted(found, key=lambda f: f.start)
+
+
+def _move_particle(words: list[str]) -> tuple[list[str], list[str]]:
+    """A verb whose particle ends the command ("power the fan down") as the templates' own
+    verb with its particle ("turn the fan off")."""
+    if len(words) < 3 or words[-1] not in PARTICLES:
+        return words, []
+    phrase = f"{words[0]} {words[-1]}"
+    verb, _, particle = SYNONYMS.get(phrase, "").partition(" ")
+    if verb != "turn" or not particle:
+        return words, []
+    return ["turn", *words[1:-1], particle], [f"{words[0]} … {words[-1]} → turn … {particle}"]
+
+
+def _same_meaning(said: list[str], sentence: list[str]) -> bool:
+    """Whether a template sentence keeps what the command said it does: every word of on or
+    off, open or close, lock or unlock that was said, and no whole-home word that was not."""
+    return POLAR_WORDS & set(said) <= set(sentence) and SCOPE_WORDS & set(sentence) <= set(said)
+
+
+def _command(words: list[str]) -> bool:
+    return bool(words) and words[0] in VERBS
 
 
 def _signature(skeleton: str) -> tuple[str, ...]:

@@ -83,6 +83,30 @@ TUNING: list[Row] = [
     ("chat", "why is the sky blue", None),
     ("chat", "what is seven times eight", None),
     ("chat", "who wrote romeo and juliet", None),
+    # kinds of miss the first held-out table showed, in phrasings of their own: a word of a
+    # name taken for an everyday one ("lamp"), a particle after the object, a number in words
+    # before "per cent", "stop" as the command, a room the home lacks next to a whole-home word
+    ("misheard", "turn of the desk lamp", ("HassTurnOff", {"name": DESK})),
+    ("misheard", "turn on the desk lamp's", ("HassTurnOn", {"name": DESK})),
+    ("paraphrase", "power the ceiling fan down", ("HassTurnOff", {"name": FAN})),
+    ("paraphrase", "fire the coffee maker up", ("HassTurnOn", {"name": COFFEE})),
+    ("paraphrase", "stop the coffee maker", ("HassTurnOff", {"name": COFFEE})),
+    ("misheard", "turnon the ceiling fan", ("HassTurnOn", {"name": FAN})),
+    (
+        "misheard",
+        "set the desk lamp to fifty per cent",
+        ("HassLightSet", {"name": DESK, "brightness": 50}),
+    ),
+    ("safety", "stop unlocking the front door", "nothing"),
+    ("unknown", "turn off the lights in the cellar", "I don't know a room called cellar."),
+    ("unknown", "turn on the lights in the shed", "I don't know a room called shed."),
+    ("unknown", "turn off the lights in the loft", "I don't know a room called loft."),
+    (
+        "paraphrase",
+        "after dinner, switch the kitchen light off",
+        ("HassTurnOff", {"name": KITCHEN}),
+    ),
+    ("paraphrase", "we're done here, turn off the ceiling fan", ("HassTurnOff", {"name": FAN})),
 ]
 
 HELD_OUT: list[Row] = [
@@ -123,7 +147,11 @@ HELD_OUT: list[Row] = [
 # paraphrases, and the ways a small recogniser splits, joins, pluralises and mishears words.
 # Never tuned on; reported on its own.
 HELD_OUT_2: list[Row] = [
-    ("paraphrase", "could you switch the coffee maker off for me", ("HassTurnOff", {"name": COFFEE})),
+    (
+        "paraphrase",
+        "could you switch the coffee maker off for me",
+        ("HassTurnOff", {"name": COFFEE}),
+    ),
     ("paraphrase", "stop the ceiling fan", ("HassTurnOff", {"name": FAN})),
     ("paraphrase", "shut the ceiling fan off", ("HassTurnOff", {"name": FAN})),
     ("paraphrase", "start up the coffee maker", ("HassTurnOn", {"name": COFFEE})),
